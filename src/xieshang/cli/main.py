@@ -1,0 +1,76 @@
+"""The ``xieshang`` command: the root Typer app and the error boundary.
+
+Sub-commands live in their own modules and are registered here. Every command module keeps
+its heavy imports inside the command functions, so a calculator starts in a fraction of a
+second. A :class:`~xieshang.errors.UserError` anywhere becomes a message in the user's
+language on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from xieshang import __version__
+from xieshang.cli import calc, profiles
+from xieshang.errors import UserError
+from xieshang.i18n import set_language, t
+
+app = typer.Typer(
+    name="xieshang",
+    help="协商 xieshang — 网贷/信用卡逾期后的免费协商助手 (free help for overdue consumer loans).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xieshang {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="界面语言 language: zh_CN (默认 default) or en.", envvar="XIESHANG_LANG"),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="数据库文件 path of the SQLite store (or XIESHANG_DB).", envvar="XIESHANG_DB"),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """协商 xieshang: know the numbers, plan, negotiate."""
+    if lang:
+        set_language(lang)
+    if db:
+        os.environ["XIESHANG_DB"] = db
+
+
+app.add_typer(calc.app, name="calc")
+app.command("profiles")(profiles.profiles_command)
+
+
+def main() -> None:
+    """Entry point of the ``xieshang`` executable."""
+    try:
+        app()
+    except UserError as exc:
+        sys.stderr.write(t("cli.error_prefix") + exc.message() + "\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Pure computation: schedules, accrual, penalties, status, projections, APR. No I/O here."""

@@ -36,6 +36,7 @@ from enum import StrEnum
 
 from xieshang.engine.schedule import add_months, build_schedule
 from xieshang.engine.terms import (
+    CardTerms,
     Component,
     CompoundBase,
     LateFeeFrequency,
@@ -759,3 +760,40 @@ def _report(r: _Replay, as_of: date) -> LoanStatus:
         penalty_charged=r.penalty_settled + penalty,
         compound_charged=r.compound_settled + compound,
     )
+
+
+def status_of(terms: LoanTerms | CardTerms, payments: Sequence[Payment], as_of: date,
+              waivers: Sequence[Waiver] = ()) -> LoanStatus:
+    """The status of any debt: an instalment/revolving loan or a credit-card account."""
+    if isinstance(terms, CardTerms):
+        from xieshang.engine.card import card_status
+
+        return card_status(terms, payments, as_of, waivers)
+    return loan_status(terms, payments, as_of, waivers)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionPoint:
+    days: int
+    on: date
+    status: LoanStatus
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "days": self.days,
+            "date": self.on.isoformat(),
+            "total": fmt(self.status.owed.total),
+            "penalty_interest": fmt(self.status.owed.penalty),
+            "compound_interest": fmt(self.status.owed.compound),
+            "fees": fmt(self.status.owed.fees),
+            "dpd": self.status.dpd,
+            "stage": self.status.stage.value,
+        }
+
+
+def projection(terms: LoanTerms | CardTerms, payments: Sequence[Payment], as_of: date,
+               days: Sequence[int] = (30, 90, 180, 365)) -> list[ProjectionPoint]:
+    """What is owed ``days`` after ``as_of`` if nothing more is paid (payments after as_of ignored)."""
+    known = [p for p in payments if p.on <= as_of]
+    return [ProjectionPoint(d, as_of + timedelta(days=d), status_of(terms, known, as_of + timedelta(days=d)))
+            for d in days]

@@ -60,10 +60,30 @@ app.add_typer(calc.app, name="calc")
 app.command("profiles")(profiles.profiles_command)
 
 
+def _take_lang(argv: list[str]) -> list[str]:
+    """Honour ``--lang X`` anywhere on the command line (users type it last), then drop it."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--lang" and i + 1 < len(argv):
+            set_language(argv[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--lang="):
+            set_language(arg.split("=", 1)[1])
+            i += 1
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main() -> None:
     """Entry point of the ``xieshang`` executable."""
+    args = _take_lang(sys.argv[1:])
     try:
-        app()
+        app(args=args, prog_name="xieshang")
     except UserError as exc:
         sys.stderr.write(t("cli.error_prefix") + exc.message() + "\n")
         sys.exit(exc.exit_code)

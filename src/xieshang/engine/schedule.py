@@ -42,8 +42,10 @@ def add_months(anchor: date, months: int, day: int | None = None) -> date:
 
 def due_dates(terms: LoanTerms, count: int | None = None) -> list[date]:
     """The first ``count`` (default: the term's) monthly due dates."""
-    first = terms.first_due or add_months(terms.start, 1)
     n = terms.term_months if count is None else count
+    if terms.first_due is None:  # monthly on the disbursement day, clamped to each month's end
+        return [add_months(terms.start, k + 1, terms.start.day) for k in range(n)]
+    first = terms.first_due
     return [add_months(first, k, first.day) for k in range(n)]
 
 

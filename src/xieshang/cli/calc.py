@@ -6,7 +6,7 @@ documented in docs/cli-json.md. Heavy imports stay inside the functions (fast co
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,7 @@ DailyOpt = Annotated[str | None, typer.Option("--daily-rate", help="日利率 da
 ForceOpt = Annotated[bool, typer.Option("--force", help="接受超过 1000% 的年化利率 accept a rate above 1000%/yr.")]
 
 
-def _show_warnings(checked_warnings: list[tuple[str, dict[str, object]]]) -> None:
+def _show_warnings(checked_warnings: list[tuple[str, dict[str, Any]]]) -> None:
     from xieshang.cli.output import warn
     from xieshang.i18n import t
 

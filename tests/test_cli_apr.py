@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from xieshang.cli.calc_apr import REFERENCE_APR_LINES, comparison_line, rate_json
+from xieshang.cli.calc_apr import comparison_line, rate_json, reference_lines
 
 
 def run(*args: str, lang: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -153,7 +153,7 @@ def test_reference_lines_and_comparison(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setenv("XIESHANG_LANG", "zh_CN")
     set_language(None)
-    assert (Decimal("0.24"), Decimal("0.36")) == REFERENCE_APR_LINES
+    assert (Decimal("0.24"), Decimal("0.36")) == reference_lines()  # read from the rules data
     assert "不超过 24%" in comparison_line(Decimal("0.24"))
     assert "24.0001%" in comparison_line(Decimal("0.240001"))  # not "24.00% is above 24%"
     assert "高于 24%" in comparison_line(Decimal("0.36"))

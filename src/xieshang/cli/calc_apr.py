@@ -22,10 +22,20 @@ from xieshang.errors import UserError
 if TYPE_CHECKING:
     from xieshang.engine.apr import AprResult
 
-# Display-only reference lines for the plain-language comparison (24 % and 36 % a year).
-# Which limit applies depends on the lender type and date; the rules data (xieshang.rules)
-# will replace these two numbers with the applicable, sourced limits.
-REFERENCE_APR_LINES: tuple[Decimal, Decimal] = (Decimal("0.24"), Decimal("0.36"))
+# The two reference lines of the plain-language comparison come from the rules data
+# (rules/data/legal/interest_lines.toml): the 24 % line for financial loans and the 36 % line.
+# Which one applies to a given loan depends on the lender type: `calc overdue` checks that.
+REFERENCE_LINE_IDS = ("financial-24", "cash-loan-36")
+
+
+def reference_lines() -> tuple[Decimal, Decimal]:
+    """(low, high) annual rates of the two reference lines, read from the rules data."""
+    from xieshang.rules import legal_lines
+
+    rates = {line.id: line.rate for line in legal_lines()}
+    low, high = (rates[i] for i in REFERENCE_LINE_IDS)
+    return low, high
+
 
 #: Significant digits of every rate in the JSON output.
 JSON_SIGNIFICANT_DIGITS = 12
@@ -126,10 +136,10 @@ def result_json(result: AprResult) -> dict[str, Any]:
 def comparison_line(apr: Decimal) -> str:
     from xieshang.i18n import t
 
-    low, high = REFERENCE_APR_LINES
+    low, high = reference_lines()
     key = "apr.below_both" if apr <= low else "apr.between" if apr <= high else "apr.above_both"
     shown = _percent(apr)
-    if apr not in REFERENCE_APR_LINES and shown in {_percent(line) for line in REFERENCE_APR_LINES}:
+    if apr not in (low, high) and shown in {_percent(line) for line in (low, high)}:
         shown = _percent(apr, 4)  # 24.0012%, not a confusing "24.00% is above 24%"
     return t(key, apr=shown)
 

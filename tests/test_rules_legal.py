@@ -50,6 +50,7 @@ def test_four_times_lpr_uses_the_contract_date() -> None:
     assert cap(date(2026, 1, 21)) == Decimal("0.120")
     assert cap(date(2024, 11, 1)) == Decimal("0.124")
     assert cap(date(2020, 8, 20)) == Decimal("0.1540")
+    assert cap(date(2018, 1, 1)) == Decimal("0.1540")  # before the 2020 rules: their first day's LPR
 
 
 def test_known_lines_have_their_rates() -> None:

@@ -243,7 +243,7 @@ def legal_lines(lender_type: str | None = None, *, on: date | None = None) -> li
     """The interest lines (24 %, 36 %, 4 × LPR …), optionally only those applying to ``lender_type``.
 
     LPR-based lines are resolved with the one-year LPR in force on ``on`` (the contract date;
-    default today). The lines are reference points used by courts and regulators, not a ruling
+    default today), or on the line's ``in_force_from`` date if ``on`` is earlier. The lines are reference points used by courts and regulators, not a ruling
     on any particular contract.
     """
     from xieshang.rules.schema import LENDER_TYPES, LegalLine
@@ -257,9 +257,11 @@ def legal_lines(lender_type: str | None = None, *, on: date | None = None) -> li
             continue
         data = line.model_dump()
         if line.lpr_multiple is not None:
-            lpr = current_lpr(when)
-            data["annual_rate"] = line.lpr_multiple * lpr.value
-            data["lpr_date"] = when
+            # Before the line existed there is no LPR cap for that date; use the LPR on the day it
+            # took effect (for older contracts the 2020 rules apply only from then on, art. 31).
+            lpr_on = max(when, line.in_force_from) if line.in_force_from else when
+            data["annual_rate"] = line.lpr_multiple * current_lpr(lpr_on).value
+            data["lpr_date"] = lpr_on
         out.append(LegalLine.model_validate(data))
     return out
 

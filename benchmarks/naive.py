@@ -356,8 +356,9 @@ class NaiveLoan:
                     inst.paid_principal += take(Component.PRINCIPAL, inst.unpaid_principal)
             elif self.revolving:
                 if only in (None, Component.INTEREST):
-                    self.revolving_interest -= Fraction(
-                        take(Component.INTEREST, self.money(self.revolving_interest)))
+                    # a posting event: the accrued interest is rounded, then paid from
+                    posted = max(self.money(self.revolving_interest), ZERO)
+                    self.revolving_interest = Fraction(posted - take(Component.INTEREST, posted))
                 if only in (None, Component.PRINCIPAL):
                     for inst in future:
                         inst.paid_principal += take(Component.PRINCIPAL, inst.unpaid_principal)

@@ -2,9 +2,10 @@
 
 The oracle accrues exact fractions one day at a time, so it decides exactly-half-a-fen amounts
 exactly. The engine keeps 34 significant digits; when a daily rate does not terminate in decimal
-(e.g. 22.35 % / 360) it can break such a tie the other way (see the xfail test at the end). The main
-oracle comparison therefore draws rates whose daily factors are exact decimals, and a second one
-with arbitrary rates allows a fen of difference.
+(e.g. 22.35 % / 360) it keeps exact numerators per denominator and divides only when posting, so
+ties are decided exactly too (regression tests at the end). The main oracle comparison draws rates
+whose daily factors are exact decimals, and a second one with arbitrary rates allows a fen of
+difference.
 """
 
 from __future__ import annotations
@@ -274,10 +275,8 @@ def test_status_balances_are_never_negative(c: Case) -> None:
     assert s.maturity == sched.periods[-1].due_date
 
 
-# -- known engine issues (the lead owns status.py; un-xfail once fixed) ------------------------------
+# -- regressions: half-fen ties and ACTUAL day-count of an annual penalty rate -----------------------
 
-@pytest.mark.xfail(strict=True, reason="ENGINE BUG: half-fen ties broken by a 34-digit daily rate; "
-                   "300 × 22.35% × 4/360 = 0.745 exactly must round half-up to 0.75")
 def test_exactly_half_a_fen_rounds_half_up() -> None:
     terms = LoanTerms(D(3600), AnnualRate(D("0.149")), 12, date(2025, 1, 15),
                       method=RepaymentMethod.EQUAL_PRINCIPAL, day_count=DayCount.D360,
@@ -288,8 +287,6 @@ def test_exactly_half_a_fen_rounds_half_up() -> None:
     assert s.owed.penalty == D("0.75")
 
 
-@pytest.mark.xfail(strict=True, reason="ENGINE BUG: with a daily contract rate and day-count ACTUAL, an annual "
-                   "penalty rate is divided by 365 even in a leap year")
 def test_annual_penalty_rate_on_actual_days_in_a_leap_year() -> None:
     terms = LoanTerms(D(10000), DailyRate(D("0.0005")), 3, date(2024, 1, 10),
                       method=RepaymentMethod.INTEREST_FIRST, day_count=DayCount.ACTUAL,

@@ -48,7 +48,46 @@ from xieshang.engine.terms import (
     Waiver,
 )
 from xieshang.money import ZERO, fmt
-from xieshang.rates import DayCount, Period, Rate, accrual_factor
+from xieshang.rates import DayCount, Period, Rate
+
+ONE = Decimal(1)
+
+# An accrual is kept as exact numerators per denominator: Σ base × rate × days / days-in-year.
+# Dividing only when the amount is posted keeps half-fen ties exact (300 × 22.35 % × 4 / 360 is
+# exactly 0.745, which must round half-up to 0.75, not to 0.74 through a 34-digit daily rate).
+_Acc = dict[Decimal, Decimal]  # denominator → numerator
+_Parts = tuple[tuple[Decimal, Decimal, int], ...]  # (rate numerator, denominator, days)
+
+
+def _rate_parts(rate: Rate, day_count: DayCount, start: date, end: date, days: int) -> _Parts:
+    """The exact pieces of ``rate`` earned from ``start`` to ``end`` (split at 1 January for ACTUAL)."""
+    if rate.period is Period.DAY:
+        return ((rate.value, ONE, days),)
+    annual = rate.value * 12 if rate.period is Period.MONTH else rate.value
+    if day_count is not DayCount.ACTUAL:
+        return ((annual, day_count.days_in_year(), days),)
+    parts: list[tuple[Decimal, Decimal, int]] = []
+    cursor = start
+    while cursor < end:
+        stop = min(date(cursor.year + 1, 1, 1), end)
+        parts.append((annual, day_count.days_in_year(cursor.year), (stop - cursor).days))
+        cursor = stop
+    return tuple(parts)
+
+
+def _add(acc: _Acc, base: Decimal, parts: _Parts) -> None:
+    for num, den, days in parts:
+        acc[den] = acc.get(den, ZERO) + base * num * days
+
+
+def _merge(into: _Acc, other: _Acc) -> None:
+    for den, num in other.items():
+        into[den] = into.get(den, ZERO) + num
+    other.clear()
+
+
+def _value(acc: _Acc) -> Decimal:
+    return sum((num / den for den, num in acc.items()), ZERO)
 
 
 class Stage(StrEnum):
@@ -281,8 +320,8 @@ class _Inst:
         self.paid_i = ZERO
         self.paid_f = ZERO
         self.in_penalty = False  # past the penalty start: its principal bears 罚息
-        self.pending_pen = ZERO  # penalty accrued during grace, waived if paid within grace
-        self.pending_cmp = ZERO
+        self.pending_pen: _Acc = {}  # penalty accrued during grace, waived if paid within grace
+        self.pending_cmp: _Acc = {}
 
     @property
     def unpaid_p(self) -> Decimal:
@@ -318,8 +357,10 @@ class _Replay:
         ]
         self.maturity = self.insts[-1].due
         self.rate: Rate = terms.rate
-        self.penalty = ZERO
+        self.penalty = ZERO  # posted (rounded) penalty outstanding
         self.compound = ZERO
+        self.pen_acc: _Acc = {}  # accrued since the last posting, exact
+        self.cmp_acc: _Acc = {}
         self.fees = ZERO  # posted late fees outstanding (periodic fees live on instalments)
         self.penalty_settled = ZERO  # penalty paid or waived so far
         self.compound_settled = ZERO
@@ -329,7 +370,8 @@ class _Replay:
         self.base_i = ZERO  # unpaid interest of instalments in penalty
         self.grace: list[_Inst] = []  # fallen due, grace not over yet
         self.next_idx = 0  # first instalment not yet fallen due
-        self.acc_int = ZERO  # revolving: contractual interest accrued since the last due date
+        self.int_acc: _Acc = {}  # revolving: contractual interest accrued since the last due date
+        self.int_posted = ZERO
         self.not_due_p = terms.principal  # principal of instalments not yet fallen due
         self.closed = False
         self.paid_total = ZERO
@@ -344,45 +386,42 @@ class _Replay:
         self.pen_rate: Rate = rules.penalty_rate or rate.scaled(rules.penalty_multiplier)
         self.cmp_rate: Rate | None = (rules.compound_rate or self.pen_rate) if rules.compound else None
         dc = self.terms.day_count
-        self.actual = dc is DayCount.ACTUAL and rate.period is not Period.DAY
         self.pen_daily = self.pen_rate.daily(dc).value
         self.cmp_daily = self.cmp_rate.daily(dc).value if self.cmp_rate else ZERO
         self.int_daily = rate.daily(dc).value
 
-    def _factor(self, rate: Rate | None, daily: Decimal, start: date, end: date, days: int) -> Decimal:
-        if rate is None:
-            return ZERO
-        if self.actual and rate.period is not Period.DAY:
-            return accrual_factor(rate, start, end, self.terms.day_count)
-        return daily * days
+    def _int_value(self) -> Decimal:
+        return self.int_posted + _value(self.int_acc)
 
     # -- accrual between events --------------------------------------------------------------
     def accrue(self, start: date, end: date) -> None:
         days = (end - start).days
         if days <= 0 or self.closed:
             return
-        f_pen = self._factor(self.pen_rate, self.pen_daily, start, end, days)
+        dc = self.terms.day_count
+        pen = _rate_parts(self.pen_rate, dc, start, end, days)
         if self.base_p:
-            self.penalty += self.base_p * f_pen
-        f_cmp = ZERO
+            _add(self.pen_acc, self.base_p, pen)
+        cmp: _Parts = ()
         if self.cmp_rate is not None:
-            f_cmp = self._factor(self.cmp_rate, self.cmp_daily, start, end, days)
+            cmp = _rate_parts(self.cmp_rate, dc, start, end, days)
             base = self.base_i + self.capitalised
             if base:
-                self.compound += base * f_cmp
+                _add(self.cmp_acc, base, cmp)
         if self.grace and self.rules.penalty_start is PenaltyStart.DUE_DATE:
             for inst in self.grace:
-                inst.pending_pen += inst.unpaid_p * f_pen
-                if f_cmp:
-                    inst.pending_cmp += inst.unpaid_i * f_cmp
+                _add(inst.pending_pen, inst.unpaid_p, pen)
+                if cmp:
+                    _add(inst.pending_cmp, inst.unpaid_i, cmp)
         if self.revolving and self.not_due_p:
-            self.acc_int += self.not_due_p * self._factor(self.rate, self.int_daily, start, end, days)
+            _add(self.int_acc, self.not_due_p, _rate_parts(self.rate, dc, start, end, days))
 
     # -- events -----------------------------------------------------------------------------
     def fall_due(self, inst: _Inst) -> None:
         if self.revolving:
-            inst.interest = self.rnd(self.acc_int)
-            self.acc_int = ZERO
+            inst.interest = self.rnd(self._int_value())
+            self.int_acc.clear()
+            self.int_posted = ZERO
         self.not_due_p -= inst.unpaid_p
         self.next_idx = inst.n
         self.grace.append(inst)
@@ -425,15 +464,19 @@ class _Replay:
         self.base_p += inst.unpaid_p
         self.base_i += inst.unpaid_i
         if self.rules.penalty_start is PenaltyStart.DUE_DATE:
-            self.penalty += inst.pending_pen
-            self.compound += inst.pending_cmp
-        inst.pending_pen = inst.pending_cmp = ZERO
+            _merge(self.pen_acc, inst.pending_pen)
+            _merge(self.cmp_acc, inst.pending_cmp)
+        inst.pending_pen.clear()
+        inst.pending_cmp.clear()
         if self.rules.late_fee.frequency is LateFeeFrequency.ONCE:
             self._charge_fee(self.rules.late_fee.fee_for(inst.unpaid))
 
     def _post(self) -> None:
         """A posting event: accrued penalty and compound interest are rounded."""
-        self.penalty, self.compound = self.rnd(self.penalty), self.rnd(self.compound)
+        self.penalty = self.rnd(self.penalty + _value(self.pen_acc))
+        self.compound = self.rnd(self.compound + _value(self.cmp_acc))
+        self.pen_acc.clear()
+        self.cmp_acc.clear()
 
     # -- paying -----------------------------------------------------------------------------
     def _pay_inst_principal(self, inst: _Inst, amount: Decimal) -> Decimal:
@@ -518,7 +561,7 @@ class _Replay:
         if self.next_idx >= len(self.insts):
             return ZERO
         if self.revolving:
-            return self.rnd(self.acc_int)
+            return self.rnd(self._int_value())
         inst = self.insts[self.next_idx]
         span = (inst.due - inst.period_start).days
         elapsed = max(0, (on - inst.period_start).days)
@@ -535,7 +578,8 @@ class _Replay:
         if only is None and left >= accrued + remaining_p:
             # Pays the loan off: interest only up to today (民法典 677), future interest cancelled.
             if self.revolving:
-                self.acc_int = ZERO
+                self.int_acc.clear()
+                self.int_posted = ZERO
             cur = future[0]
             cur.interest = cur.paid_i + accrued
             cur.paid_i += accrued
@@ -553,8 +597,10 @@ class _Replay:
             return left
         if self.revolving:
             if only in (None, Component.INTEREST):
-                t = min(left, self.rnd(self.acc_int))
-                self.acc_int -= t
+                posted = max(ZERO, self.rnd(self._int_value()))  # a posting event: round first
+                t = min(left, posted)
+                self.int_posted = posted - t
+                self.int_acc.clear()
                 left -= t
                 split[Component.INTEREST] += t
             if only in (None, Component.PRINCIPAL):
@@ -582,7 +628,7 @@ class _Replay:
         if (
             self.next_idx >= len(self.insts) or all(i.unpaid_p == 0 for i in self.insts[self.next_idx:])
         ) and all(i.unpaid <= 0 for i in self.insts) and self.penalty <= 0 and self.compound <= 0 \
-                and self.fees <= 0 and self.acc_int <= 0:
+                and self.fees <= 0 and self._int_value() <= 0:
             self.closed = True
             self.base_p = self.base_i = self.capitalised = ZERO
             self.grace.clear()
@@ -677,8 +723,8 @@ def loan_status(terms: LoanTerms, payments: Sequence[Payment], as_of: date,
 def _report(r: _Replay, as_of: date) -> LoanStatus:
     rnd = r.rnd
     tol = r.rules.tolerance
-    penalty = rnd(r.penalty)
-    compound = rnd(r.compound)
+    penalty = rnd(r.penalty + _value(r.pen_acc))
+    compound = rnd(r.compound + _value(r.cmp_acc))
     overdue_p = overdue_i = not_due_p = due_today = ZERO
     overdue_f = ZERO
     states: list[InstalmentStatus] = []

@@ -311,3 +311,20 @@ def test_reconcile_bad_input(store: Store) -> None:
         with pytest.raises(UserError) as exc:
             reconcile_loan(store, loan.id, today=AS_OF, **kwargs)
         assert exc.value.key == key
+
+
+def test_custom_profile_has_no_lender_type(store: Store) -> None:
+    first_due = AS_OF - timedelta(days=20)
+    fields = LoanFields(profile_id="custom", principal=Decimal("10000"), rate=parse_rate("40%"), term_months=12,
+                        start=add_months(first_due, -1),
+                        overrides={"method": "equal-installment", "day_count": "360", "interest_basis": "monthly",
+                                   "penalty_multiplier": "1.5", "grace_days": "0", "compound": "true",
+                                   "late_fee": "none"})
+    loan = add_loan(store, fields, today=AS_OF)
+    debt = _debt(store, loan.id)
+    assert debt.status is not None and debt.status.dpd == 20
+    # no line is claimed without knowing the lender type (the private-lending lines would mislead)
+    assert _kinds(debt) == {"lender_type_unknown"}
+    with pytest.raises(UserError) as exc:
+        loan_timeline(store, loan.id, AS_OF)
+    assert exc.value.key == "overview.error.lender_type_unknown"

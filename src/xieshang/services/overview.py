@@ -327,10 +327,13 @@ def _flags(debt: DebtOverview, terms: LoanTerms | CardTerms, as_of: date) -> lis
                                                               "step": step.key},
                                   texts={"what": (step.text_zh, step.text_en)}, on=when, source=step.source,
                                   confidence=step.confidence))
+    # With no lender type, assess() holds the debt against every line (private-lending ones too):
+    # that would mislead, so only a known lender type is checked (lender_type_unknown says why).
     exceeded = [(line, max((c for c in debt.assessment.checks if c.line_id == line.id and c.above),
                            key=lambda c: c.value))
                 for line in debt.assessment.lines
-                if any(c.line_id == line.id and c.above for c in debt.assessment.checks)]
+                if debt.lender_type is not None
+                and any(c.line_id == line.id and c.above for c in debt.assessment.checks)]
     if exceeded:
         # One flag per debt: the highest line exceeded leads (the strongest argument), others follow.
         exceeded.sort(key=lambda lc: lc[0].rate, reverse=True)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from xieshang import __version__
-from xieshang.cli import calc, profiles
+from xieshang.cli import calc, case, loan, pay, profiles
 from xieshang.errors import UserError
 from xieshang.i18n import set_language, t
 
@@ -58,6 +58,13 @@ def root(
 
 app.add_typer(calc.app, name="calc")
 app.command("profiles")(profiles.profiles_command)
+app.command("init")(case.init_command)
+app.command("demo")(case.demo_command)
+app.add_typer(loan.app, name="loan")
+app.add_typer(pay.app, name="pay")
+app.command("lender-says")(case.lender_says_command)
+app.command("export")(case.export_command)
+app.command("import")(case.import_command)
 
 
 def _take_lang(argv: list[str]) -> list[str]:

@@ -143,3 +143,18 @@ def test_consequences_huabei_like() -> None:
 def test_consequences_bad_input() -> None:
     with pytest.raises(UserError, match=r"rules\.error\.product"):
         rules.consequences("bank", "mortgage")
+
+
+def test_lines_follow_the_contract_date() -> None:
+    """Superseded lines drop out for later contracts; fixed lines do not reach earlier ones."""
+    from datetime import date
+
+    from xieshang.rules import legal_lines
+
+    old = {line.id for line in legal_lines("private", on=date(2018, 1, 1))}
+    new = {line.id for line in legal_lines("private", on=date(2025, 1, 1))}
+    assert "private-2015-24" in old and "private-2015-24" not in new
+    assert "private-4lpr" in new
+    before_notice = {line.id for line in legal_lines("bank", on=date(2025, 6, 1))}
+    after_notice = {line.id for line in legal_lines("bank", on=date(2025, 11, 1))}
+    assert "bank-partner-24" not in before_notice and "bank-partner-24" in after_notice

@@ -243,8 +243,9 @@ def legal_lines(lender_type: str | None = None, *, on: date | None = None) -> li
     """The interest lines (24 %, 36 %, 4 × LPR …), optionally only those applying to ``lender_type``.
 
     LPR-based lines are resolved with the one-year LPR in force on ``on`` (the contract date;
-    default today), or on the line's ``in_force_from`` date if ``on`` is earlier. The lines are reference points used by courts and regulators, not a ruling
-    on any particular contract.
+    default today), or on the line's ``in_force_from`` date if ``on`` is earlier. Lines superseded
+    before ``on`` (``in_force_until``) and fixed lines not yet in force on ``on`` are left out. The
+    lines are reference points used by courts and regulators, not a ruling on any contract.
     """
     from xieshang.rules.schema import LENDER_TYPES, LegalLine
 
@@ -254,6 +255,13 @@ def legal_lines(lender_type: str | None = None, *, on: date | None = None) -> li
     out: list[LegalLine] = []
     for line in _rules().legal.line:
         if lender_type is not None and lender_type not in line.applies_to:
+            continue
+        # A line superseded before the contract was made does not apply to it; nor does a fixed
+        # line that only took effect later. (LPR lines reach older contracts from their start date
+        # on, per the 2020 interpretation art. 31, so they are kept and priced below.)
+        if line.in_force_until is not None and when > line.in_force_until:
+            continue
+        if line.lpr_multiple is None and line.in_force_from is not None and when < line.in_force_from:
             continue
         data = line.model_dump()
         if line.lpr_multiple is not None:

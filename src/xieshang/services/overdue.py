@@ -112,6 +112,8 @@ def applicable_lines(lender_type: str | None, on: date) -> list[LineInfo]:
     from xieshang.rules import legal_lines
 
     out: list[LineInfo] = []
+    if lender_type is None:  # unknown lender type (custom profile): no line can be said to apply
+        return out
     for line in legal_lines(lender_type, on=on):
         out.append(LineInfo(line.id, line.name_zh, line.name_en, line.rate, line.source,
                             str(line.confidence)))

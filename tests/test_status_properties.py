@@ -1,11 +1,10 @@
 """Properties of the loan replay, and the engine against the day-by-day oracle (benchmarks/naive.py).
 
 The oracle accrues exact fractions one day at a time, so it decides exactly-half-a-fen amounts
-exactly. The engine keeps 34 significant digits; when a daily rate does not terminate in decimal
-(e.g. 22.35 % / 360) it keeps exact numerators per denominator and divides only when posting, so
-ties are decided exactly too (regression tests at the end). The main oracle comparison draws rates
-whose daily factors are exact decimals, and a second one with arbitrary rates allows a fen of
-difference.
+exactly. The engine keeps exact numerators per day-count denominator and divides only when posting,
+so it must agree to the fen for any rate. One oracle comparison draws rates with terminating daily
+factors (round figures, where half-fen ties are common); the other draws arbitrary annual, monthly
+and daily rates, explicit annual penalty rates and the ACTUAL day-count (leap years included).
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from xieshang.engine.terms import (
     RepaymentMethod,
     Waiver,
 )
-from xieshang.rates import AnnualRate, DailyRate, DayCount, Rate
+from xieshang.rates import AnnualRate, DailyRate, DayCount, MonthlyRate, Rate
 
 D = Decimal
 SCALE = int(os.environ.get("XIESHANG_EXAMPLES", "1"))  # deeper runs: XIESHANG_EXAMPLES=10
@@ -93,12 +92,17 @@ def cases(draw: st.DrawFn, exact: bool = True, with_extras: bool = True) -> Case
     if exact:
         rate, change_to = draw(exact_rates(day_count))
     else:
-        rate = AnnualRate(draw(st.decimals(min_value=D("0.01"), max_value=D("0.36"), places=4)))
-        change_to = st.just(rate)
+        change_to = st.one_of(
+            st.decimals(min_value=D("0.01"), max_value=D("0.36"), places=4).map(AnnualRate),
+            st.decimals(min_value=D("0.001"), max_value=D("0.03"), places=4).map(MonthlyRate),
+            st.decimals(min_value=D("0.00001"), max_value=D("0.001"), places=5).map(DailyRate),
+        )
+        rate = draw(change_to)
     months = draw(st.integers(1, 8))
     rules = OverdueRules(
         penalty_multiplier=draw(st.sampled_from([D(1), D("1.3"), D("1.5")])),
-        penalty_rate=draw(st.sampled_from([None, None, DailyRate(D("0.0005")), DailyRate(D("0.001"))])),
+        penalty_rate=draw(st.sampled_from([None, None, DailyRate(D("0.0005")), DailyRate(D("0.001"))]
+                                          + ([] if exact else [AnnualRate(D("0.2235")), AnnualRate(D("0.366"))]))),
         penalty_start=draw(st.sampled_from(list(PenaltyStart))),
         grace_days=draw(st.integers(0, 5)),
         compound=draw(st.booleans()),
@@ -170,28 +174,20 @@ def test_engine_equals_the_day_by_day_oracle(c: Case) -> None:
     assert_same(status(c), naive_status(c.terms, c.payments, c.as_of, c.waivers, c.rate_changes))
 
 
-@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cases(exact=False, with_extras=False).map(lambda c: Case(c.terms, [], c.as_of, [], [])))
-def test_engine_within_a_fen_of_the_oracle_for_any_rate(c: Case) -> None:
-    s = status(c)
-    n = naive_status(c.terms, [], c.as_of)
-    mine, theirs = owed(s), n.owed()
-    assert all(abs(mine[k] - theirs[k]) <= FEN for k in mine), (mine, theirs)
-    assert (s.dpd, s.stage) == (n.dpd, n.stage)
+@settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(exact=False))
+def test_engine_equals_the_oracle_for_any_rate(c: Case) -> None:
+    assert_same(status(c), naive_status(c.terms, c.payments, c.as_of, c.waivers, c.rate_changes))
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_engine_equals_the_oracle_on_seeded_long_histories(seed: int) -> None:
-    # Corpus loans (some with non-terminating daily rates): 12 instalments of late/partial/missed payments.
+    # Benchmark-corpus loans: 12 instalments of on-time, late, partial and missed payments.
     rng = random.Random(seed)
     for _ in range(15):
         case = history_case(rng, 12)
         s = loan_status(case.terms, case.payments, case.as_of)
-        n = naive_status(case.terms, case.payments, case.as_of)
-        diffs = {k: abs(v - n.owed()[k]) for k, v in owed(s).items()}
-        # exact except where a half-fen tie is broken by the engine's 34-digit daily rate (known issue)
-        assert max(diffs.values()) <= FEN * 2, (case, diffs)
-        assert s.stage == n.stage
+        assert_same(s, naive_status(case.terms, case.payments, case.as_of))
 
 
 # -- money and order -----------------------------------------------------------------------------------
@@ -295,3 +291,15 @@ def test_annual_penalty_rate_on_actual_days_in_a_leap_year() -> None:
     s = loan_status(terms, [], date(2024, 12, 31))
     assert naive_status(terms, [], date(2024, 12, 31)).penalty == D("2650.00")
     assert s.owed.penalty == D("2650.00")
+
+
+def test_revolving_interest_paid_ahead_is_posted_first() -> None:
+    # 1 day on 100 at 0.035 %/day = 0.035 accrued; a 0.04 payment pays the posted 0.04, leaving nothing
+    # (not −0.005), so a second payment of 0.01 the same day is all principal, never a negative interest part.
+    terms = LoanTerms(D(100), DailyRate(D("0.00035")), 1, START, method=RepaymentMethod.REVOLVING,
+                      day_count=DayCount.ACTUAL, overdue=OverdueRules(compound=False))
+    pays = [Payment(START + timedelta(days=1), D("0.04")), Payment(START + timedelta(days=1), D("0.01"), seq=1)]
+    s = loan_status(terms, pays, START + timedelta(days=30))
+    assert [(a.interest, a.principal) for a in s.allocations] == [(D("0.04"), D(0)), (D(0), D("0.01"))]
+    assert s.owed.not_due_principal == D("99.99")
+    assert_same(s, naive_status(terms, pays, START + timedelta(days=30)))

@@ -18,11 +18,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-## The main job: a demo calculation now; the borrower's overview once the case store lands.
+## The main job: the borrower's overview. A fresh store gets the demo case first.
 run: install
-	$(BIN)/xieshang calc overdue --profile wangshangdai --principal 20000 --annual-rate 14.6% \
-		--months 12 --method equal-installment --start 2025-06-10 --as-of 2025-11-20 \
-		--paid 2025-07-10:1795.79 --paid 2025-08-10:1795.79 --paid 2025-09-10:800
+	$(BIN)/xieshang demo --if-empty
+	$(BIN)/xieshang status
 
 ## The whole suite: lint, type check, unit, property and end-to-end tests.
 test: install lint

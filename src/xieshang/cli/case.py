@@ -117,13 +117,21 @@ def init_command(
 
 def demo_command(
     reset: Annotated[bool, typer.Option("--reset", help="覆盖已有案件 replace the case in the store.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="仅在数据库为空时载入 load only into an empty store, else do nothing.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """载入演示案件 Load a realistic demo case (dates relative to today)."""
     from xieshang.cli.output import print_json
+    from xieshang.services.case import has_case
     from xieshang.services.demo import load_demo
 
     st = store(create=True)
+    if if_empty and not reset and has_case(st):
+        if json_out:
+            print_json({"store": st.location, "loaded": False})
+        return
     person, loans = load_demo(st, reset=reset)
     if json_out:
         print_json({"store": st.location, "person": person.to_json(), "loans": len(loans)})

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from xieshang import __version__
-from xieshang.cli import calc, case, loan, pay, profiles
+from xieshang.cli import calc, case, loan, overview, pay, profiles
 from xieshang.errors import UserError
 from xieshang.i18n import set_language, t
 
@@ -65,6 +65,10 @@ app.add_typer(pay.app, name="pay")
 app.command("lender-says")(case.lender_says_command)
 app.command("export")(case.export_command)
 app.command("import")(case.import_command)
+app.command("status")(overview.status_command)
+app.command("project")(overview.project_command)
+app.command("timeline")(overview.timeline_command)
+app.command("reconcile")(overview.reconcile_command)
 
 
 def _take_lang(argv: list[str]) -> list[str]:

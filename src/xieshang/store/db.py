@@ -29,9 +29,18 @@ from sqlalchemy.orm import Session
 
 from xieshang.errors import UserError
 
-#: The newest schema revision this version ships (a test keeps it equal to the migrations' head).
+
+def _schema_head() -> str:
+    """The newest revision shipped: migrations form one chain named ``rNNNN_<what>.py``, NNNN = id."""
+    folder = resources.files("xieshang.store") / "migrations" / "versions"
+    ids = [e.name[1:5] for e in folder.iterdir()
+           if e.name.startswith("r") and e.name.endswith(".py") and e.name[1:5].isdigit()]
+    return max(ids)
+
+
+#: The newest schema revision this version ships (a test keeps it equal to Alembic's head).
 #: Opening a store already at this revision skips loading Alembic entirely.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = _schema_head()
 
 ENV_VAR = "XIESHANG_DB"
 APP_NAME = "xieshang"

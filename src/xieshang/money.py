@@ -9,7 +9,7 @@ that each lender profile can set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -49,19 +49,23 @@ class Rounding:
 
     places: int = 2
     mode: str = "half-up"
+    _quantum: Decimal = field(init=False, repr=False, compare=False, hash=False, default=Decimal(0))
+    _decimal_mode: str = field(init=False, repr=False, compare=False, hash=False, default="")
 
     def __post_init__(self) -> None:
         if self.mode not in ROUNDING_MODES:
             raise ValueError(f"unknown rounding mode {self.mode!r}")
         if not 0 <= self.places <= 8:
             raise ValueError("rounding places must be 0..8")
+        object.__setattr__(self, "_quantum", Decimal(1).scaleb(-self.places))
+        object.__setattr__(self, "_decimal_mode", ROUNDING_MODES[self.mode])
 
     @property
     def quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-self.places)
+        return self._quantum
 
     def __call__(self, amount: Decimal) -> Decimal:
-        return amount.quantize(self.quantum, rounding=ROUNDING_MODES[self.mode])
+        return amount.quantize(self._quantum, rounding=self._decimal_mode)
 
 
 DEFAULT_ROUNDING = Rounding()

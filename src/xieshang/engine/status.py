@@ -15,7 +15,8 @@ Design (see docs/engine.md):
   The cost grows with the number of events, never with the number of days.
 * **Full precision until posting.** Penalty and compound interest accrue unrounded; they are
   rounded with the loan's :class:`~xieshang.money.Rounding` at a posting event (a payment, a
-  waiver, a grace end, the report), so splitting an interval changes nothing beyond rounding.
+  waiver, a capitalisation for compound interest, the report), so splitting an interval changes
+  nothing beyond rounding.
 * **Order within a day:** rate changes, then instalments falling due, then payments and waivers
   (by their sequence), then grace-end checks. A payment on the due date is on time; penalty
   counts from the day after the due date (or after the grace days, per the rules).
@@ -370,6 +371,7 @@ class _Replay:
         self.base_i = ZERO  # unpaid interest of instalments in penalty
         self.grace: list[_Inst] = []  # fallen due, grace not over yet
         self.next_idx = 0  # first instalment not yet fallen due
+        self.open_ptr = [0, 0, 0]  # oldest fallen-due instalment possibly unpaid: fee, interest, principal
         self.int_acc: _Acc = {}  # revolving: contractual interest accrued since the last due date
         self.int_posted = ZERO
         self.not_due_p = terms.principal  # principal of instalments not yet fallen due
@@ -511,12 +513,28 @@ class _Replay:
             self.capitalised = min(self.capitalised, self.penalty + self.compound)
         return take
 
+    def _open_due(self, which: int) -> list[_Inst]:
+        """Fallen-due instalments from the oldest with ``which`` (0 fee, 1 interest, 2 principal) unpaid.
+
+        Payments settle the oldest first, so what lies before the pointer stays paid: walking from
+        it keeps each payment's cost independent of how many instalments were paid before.
+        """
+        ptr = self.open_ptr[which]
+        insts = self.insts
+        while ptr < self.next_idx:
+            inst = insts[ptr]
+            unpaid = inst.unpaid_f if which == 0 else inst.unpaid_i if which == 1 else inst.unpaid_p
+            if unpaid > 0:
+                break
+            ptr += 1
+        self.open_ptr[which] = ptr
+        return insts[ptr: self.next_idx]
+
     def settle(self, on: date, amount: Decimal, only: Component | None = None) -> dict[Component, Decimal]:
         """Apply ``amount`` (a payment, or a waiver of one component) and return the split."""
         self._post()
         split = dict.fromkeys(Component, ZERO)
         left = amount
-        due = self.insts[: self.next_idx]
         order = (only,) if only is not None else self.rules.allocation
         for comp in order:
             if left <= 0:
@@ -525,7 +543,7 @@ class _Replay:
                 take = self._pay_aggregate(comp, left)
                 left -= take
                 split[comp] += take
-                for inst in due:
+                for inst in self._open_due(0):
                     if left <= 0:
                         break
                     t = min(left, inst.unpaid_f)
@@ -537,14 +555,14 @@ class _Replay:
                 left -= take
                 split[comp] += take
             elif comp is Component.INTEREST:
-                for inst in due:
+                for inst in self._open_due(1):
                     if left <= 0:
                         break
                     t = self._pay_inst_interest(inst, left)
                     left -= t
                     split[comp] += t
             else:
-                for inst in due:
+                for inst in self._open_due(2):
                     if left <= 0:
                         break
                     t = self._pay_inst_principal(inst, left)
@@ -625,10 +643,11 @@ class _Replay:
         return left
 
     def _close_if_done(self) -> None:
-        if (
-            self.next_idx >= len(self.insts) or all(i.unpaid_p == 0 for i in self.insts[self.next_idx:])
-        ) and all(i.unpaid <= 0 for i in self.insts) and self.penalty <= 0 and self.compound <= 0 \
-                and self.fees <= 0 and self._int_value() <= 0:
+        if self.penalty > 0 or self.compound > 0 or self.fees > 0 or self.not_due_p > 0:
+            return  # the cheap checks first: most payments leave something owed
+        if self._int_value() > 0 or any(self._open_due(k) for k in (0, 1, 2)):
+            return
+        if all(i.unpaid <= 0 for i in self.insts[self.next_idx:]):
             self.closed = True
             self.base_p = self.base_i = self.capitalised = ZERO
             self.grace.clear()

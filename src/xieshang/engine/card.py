@@ -32,10 +32,10 @@ from decimal import Decimal
 from xieshang.engine.schedule import add_months
 from xieshang.engine.status import (
     Allocation,
-    InstalmentState,
     InstalmentStatus,
     LoanStatus,
     Owed,
+    instalment_state,
     stage_for,
 )
 from xieshang.engine.terms import CardInterestMode, CardTerms, Component, Payment, Waiver
@@ -248,14 +248,7 @@ def _card_report(r: _CardReplay, as_of: date) -> LoanStatus:
             overdue_since = m.due
         if m.due < as_of:
             past_due_unpaid += m.unpaid
-        if m.unpaid <= 0 or (m.unpaid <= tol and m.paid > 0):
-            state = InstalmentState.PAID
-        elif m.due < as_of:
-            state = InstalmentState.PARTLY_PAID if m.paid > 0 else InstalmentState.OVERDUE
-        elif m.due == as_of:
-            state = InstalmentState.DUE
-        else:
-            state = InstalmentState.PARTLY_PAID if m.paid > 0 else InstalmentState.FUTURE
+        state = instalment_state(m.unpaid, m.paid > 0, m.due, as_of, tol)
         if m.due >= as_of and next_due is None and m.unpaid > 0:
             next_due = m.due
             next_amount = m.unpaid + past_due_unpaid

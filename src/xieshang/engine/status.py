@@ -123,6 +123,17 @@ class InstalmentState(StrEnum):
     FUTURE = "future"
 
 
+def instalment_state(unpaid: Decimal, paid_any: bool, due: date, as_of: date, tolerance: Decimal) -> InstalmentState:
+    """The state of one instalment (or card minimum) on ``as_of``."""
+    if unpaid <= 0 or (unpaid <= tolerance and paid_any):
+        return InstalmentState.PAID
+    if due < as_of:
+        return InstalmentState.PARTLY_PAID if paid_any else InstalmentState.OVERDUE
+    if due == as_of:
+        return InstalmentState.DUE
+    return InstalmentState.PARTLY_PAID if paid_any else InstalmentState.FUTURE
+
+
 @dataclass(frozen=True, slots=True)
 class InstalmentStatus:
     n: int
@@ -765,15 +776,7 @@ def _report(r: _Replay, as_of: date) -> LoanStatus:
             if next_due is None and unpaid > 0:
                 next_due = inst.due
                 next_amount = unpaid
-        paid_any = inst.paid_p + inst.paid_i + inst.paid_f > 0
-        if unpaid <= 0 or (unpaid <= tol and paid_any):
-            state = InstalmentState.PAID
-        elif inst.due < as_of:
-            state = InstalmentState.PARTLY_PAID if paid_any else InstalmentState.OVERDUE
-        elif inst.due == as_of:
-            state = InstalmentState.DUE
-        else:
-            state = InstalmentState.PARTLY_PAID if paid_any else InstalmentState.FUTURE
+        state = instalment_state(unpaid, inst.paid_p + inst.paid_i + inst.paid_f > 0, inst.due, as_of, tol)
         states.append(
             InstalmentStatus(inst.n, inst.due, inst.principal, inst.interest, inst.fee, inst.paid_p,
                              inst.paid_i, inst.paid_f, state)

@@ -5,15 +5,19 @@ holds the keys ``calc.*``), so each part of the program owns its own file. A mis
 the requested language falls back to zh_CN, then to the key itself, so a gap is visible but
 never a crash.
 
-The language is chosen, first match wins: an explicit ``lang`` argument, :func:`set_language`
-(the CLI's ``--lang``), ``XIESHANG_LANG``, then ``LC_ALL``/``LC_MESSAGES``/``LANG`` (English
-when they name ``en``), else zh_CN.
+The language is chosen, first match wins: an explicit ``lang`` argument, :func:`language_scope`
+(the web app's per-request language, a context variable, so concurrent requests in different
+languages do not mix), :func:`set_language` (the CLI's ``--lang``), ``XIESHANG_LANG``, then
+``LC_ALL``/``LC_MESSAGES``/``LANG`` (English when they name ``en``), else zh_CN.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,6 +26,7 @@ LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
 
 _current: str | None = None
+_scoped: ContextVar[str | None] = ContextVar("xieshang_language", default=None)
 
 
 def normalize(lang: str | None) -> str | None:
@@ -42,7 +47,20 @@ def set_language(lang: str | None) -> None:
     _current = normalize(lang)
 
 
+@contextmanager
+def language_scope(lang: str | None) -> Iterator[None]:
+    """Use ``lang`` in this context (a request, a task) only; ``None`` or unknown: no change."""
+    token = _scoped.set(normalize(lang))
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
+
+
 def current_language() -> str:
+    scoped = _scoped.get()
+    if scoped:
+        return scoped
     if _current:
         return _current
     env = normalize(os.environ.get("XIESHANG_LANG"))

@@ -1,0 +1,1 @@
+"""Routes: one module per area of pages, and the JSON API."""

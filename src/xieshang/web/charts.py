@@ -20,6 +20,10 @@ from markupsafe import Markup
 STYLES = (("s0", "", "circle"), ("s1", "6 4", "square"), ("s2", "2 3", "triangle"), ("s3", "10 3 2 3", "diamond"))
 
 
+#: Smallest distance between two day labels on the x axis (SVG units).
+MIN_TICK_GAP = 40
+
+
 @dataclass(frozen=True)
 class Series:
     name: str
@@ -90,10 +94,14 @@ def line_chart(series: Sequence[Series], *, title: str, description: str, x_unit
         out.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>')
         out.append(f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_axis_money(tick))}</text>')
         tick += step
-    x_ticks = sorted({x for s in series for x, _ in s.points})
-    if len(x_ticks) > 7:
-        every = -(-len(x_ticks) // 6)
-        x_ticks = x_ticks[::every] + ([x_ticks[-1]] if x_ticks[-1] not in x_ticks[::every] else [])
+    x_ticks: list[int] = []
+    all_x = sorted({x for s in series for x, _ in s.points})
+    for x in all_x:  # labels at least MIN_TICK_GAP apart; the last one always shows
+        if x_ticks and px(x) - px(x_ticks[-1]) < MIN_TICK_GAP:
+            if x != all_x[-1]:
+                continue
+            x_ticks.pop()
+        x_ticks.append(x)
     for x in x_ticks:
         out.append(f'<line class="axis" x1="{px(x):.1f}" y1="{top + plot_h}" x2="{px(x):.1f}" y2="{top + plot_h + 4}"/>')
         out.append(f'<text class="tick" x="{px(x):.1f}" y="{top + plot_h + 18}" text-anchor="middle">'

@@ -92,14 +92,15 @@ def _form_page(request: Request, *, values: dict[str, str], errors: dict[str, st
     ctx = {"values": values, "errors": errors, "loan": loan, "product": product, "profiles": choices,
            "methods": methods,
            "chosen": chosen, "area": "loans", "from_guide": values.get("from_guide") == "1"}
-    if is_htmx(request) and request.headers.get("HX-Target") == "loan-fields":
-        return render(request, "partials/loan_fields.html", ctx, status_code=status_code)
     return render(request, "loan_form.html", ctx, status_code=status_code)
 
 
 @router.get("/loans/new")
-def new_loan(request: Request, profile: str = "", from_guide: str = "") -> Response:
-    return _form_page(request, values={"profile": profile, "from_guide": from_guide}, errors={}, loan=None)
+def new_loan(request: Request) -> Response:
+    """The empty form; with ``?profile=`` (chosen, or swapped in by htmx) the fields of that product,
+    keeping whatever else was already typed."""
+    values = {k: v for k, v in request.query_params.items() if k in LOAN_FIELDS or k == "from_guide"}
+    return _form_page(request, values=values, errors={}, loan=None)
 
 
 @router.post("/loans/new")

@@ -92,7 +92,7 @@ def summary(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small corpus; results not saved unless --out")
-    parser.add_argument("--only", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    parser.add_argument("--only", default="a,b,c,d,plan", help="comma-separated subset of a,b,c,d,plan")
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     which = {w.strip() for w in args.only.split(",") if w.strip()}
@@ -120,10 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     results["bench_seconds"] = round(time.perf_counter() - began, 1)
     print(summary(results))
     out = args.out or (None if args.quick else DEFAULT_OUT)
-    if out is not None:
+    if out is not None and which & {"a", "b", "c", "d"}:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
         print(f"\nresults written to {out}")
+    if "plan" in which:  # the planner (benchmarks/bench_plan.py) → results/plan.json
+        from benchmarks import bench_plan
+
+        plan = {"date": results["date"], "machine": results["machine"], **bench_plan.run(args.quick, log)}
+        print(bench_plan.summary(plan))
+        plan_out = None if args.quick and args.out is None else DEFAULT_OUT.parent / "plan.json"
+        if plan_out is not None:
+            plan_out.write_text(json.dumps(plan, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            print(f"\nresults written to {plan_out}")
     return 0
 
 

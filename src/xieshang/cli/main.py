@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from xieshang import __version__
-from xieshang.cli import calc, case, loan, overview, pay, profiles
+from xieshang.cli import agreement, budget, calc, case, credit, due, loan, overview, pay, profiles
 from xieshang.errors import UserError
 from xieshang.i18n import set_language, t
 
@@ -69,6 +69,13 @@ app.command("status")(overview.status_command)
 app.command("project")(overview.project_command)
 app.command("timeline")(overview.timeline_command)
 app.command("reconcile")(overview.reconcile_command)
+app.add_typer(agreement.app, name="agreement")
+app.command("due")(due.due_command)
+app.add_typer(due.task_app, name="task")
+app.add_typer(due.calendar_app, name="calendar")
+app.add_typer(credit.app, name="credit")
+app.add_typer(budget.app, name="budget")
+app.command("afford")(budget.afford_command)
 
 
 def _take_lang(argv: list[str]) -> list[str]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from xieshang.engine.status import LoanStatus
     from xieshang.rules.schema import Profile
+    from xieshang.services.agreements import AgreementRecord
     from xieshang.store.db import Store
 
 PRODUCTS = ("loan", "card")
@@ -114,6 +115,8 @@ class LoanRecord:
     notes: str | None = None
     payments: tuple[PaymentRecord, ...] = ()
     lender_figures: tuple[LenderFigureRecord, ...] = ()
+    #: Agreements with the lender (:mod:`xieshang.services.agreements`); not part of ``to_json``.
+    agreements: tuple[AgreementRecord, ...] = ()
 
     @property
     def is_card(self) -> bool:
@@ -204,6 +207,17 @@ def _opt_fen(amount: Decimal | None) -> int | None:
     return None if amount is None else to_fen(amount)
 
 
+def _agreements(row: Loan) -> tuple[AgreementRecord, ...]:
+    from sqlalchemy.orm import object_session
+
+    from xieshang.services.agreements import agreements_for_loan
+
+    session = object_session(row)
+    if session is None or row.id is None:
+        return ()
+    return agreements_for_loan(session, row.id)
+
+
 def loan_record(row: Loan, *, with_children: bool = True) -> LoanRecord:
     return LoanRecord(
         id=row.id,
@@ -225,6 +239,7 @@ def loan_record(row: Loan, *, with_children: bool = True) -> LoanRecord:
         notes=row.notes,
         payments=tuple(_payment_record(p) for p in row.payments) if with_children else (),
         lender_figures=tuple(_figure_record(f) for f in row.lender_figures) if with_children else (),
+        agreements=_agreements(row) if with_children else (),
     )
 
 
@@ -258,8 +273,24 @@ def profile_for(profile_id: str) -> Profile:
     return get_profile(profile_id)
 
 
-def loan_terms(loan: LoanRecord) -> LoanTerms | CardTerms:
-    """The engine's terms for a stored loan: profile defaults → contract figures → overrides."""
+def loan_terms(loan: LoanRecord, as_of: date | None = None) -> LoanTerms | CardTerms:
+    """The engine's terms for a stored loan on ``as_of`` (default today).
+
+    The contract's terms (:func:`original_terms`), unless an agreement with the lender is in force
+    on that day: then the agreed schedule (:func:`xieshang.services.agreements.agreed_terms`),
+    which goes with :func:`loan_payments` for the same day.
+    """
+    if loan.agreements:
+        from xieshang.services.agreements import agreed_terms, in_force
+
+        agreement = in_force(loan, as_of or date.today())
+        if agreement is not None:
+            return agreed_terms(loan, agreement)
+    return original_terms(loan)
+
+
+def original_terms(loan: LoanRecord) -> LoanTerms | CardTerms:
+    """The contract's terms for a stored loan: profile defaults → contract figures → overrides."""
     profile = profile_for(loan.profile_id)
     overrides: dict[str, object] = dict(loan.overrides)
     if loan.is_card:
@@ -276,8 +307,18 @@ def loan_terms(loan: LoanRecord) -> LoanTerms | CardTerms:
                               overrides=overrides or None)
 
 
-def loan_payments(loan: LoanRecord) -> list[Payment]:
-    """The engine's payments, by date; ``seq`` keeps the order of same-day payments."""
+def loan_payments(loan: LoanRecord, as_of: date | None = None) -> list[Payment]:
+    """The engine's payments, by date; ``seq`` keeps the order of same-day payments.
+
+    Under an agreement in force on ``as_of`` (default today): the payments since its start, less
+    its down payment (see :func:`loan_terms`).
+    """
+    if loan.agreements:
+        from xieshang.services.agreements import agreed_payments, in_force
+
+        agreement = in_force(loan, as_of or date.today())
+        if agreement is not None:
+            return agreed_payments(loan, agreement)
     out: list[Payment] = []
     ordered = sorted(loan.payments, key=lambda p: (p.on, p.id))
     for p in ordered:
@@ -290,7 +331,7 @@ def loan_status(loan: LoanRecord, as_of: date) -> LoanStatus:
     """The engine's status of a stored loan on ``as_of``."""
     from xieshang.engine.status import status_of
 
-    return status_of(loan_terms(loan), loan_payments(loan), as_of)
+    return status_of(loan_terms(loan, as_of), loan_payments(loan, as_of), as_of)
 
 
 # ---------------------------------------------------------------------------------------
@@ -442,7 +483,7 @@ def _validate(rec: LoanRecord, *, today: date) -> None:
         if p.on < first:
             raise UserError("error.case.payments_before_start", id=p.id, date=p.on.isoformat(),
                             start=first.isoformat())
-    loan_terms(rec)  # the profile's own checks: unknown override names, bad values, missing terms
+    original_terms(rec)  # the profile's own checks: unknown override names, bad values, missing terms
 
 
 def _check_amounts_fit(rec: LoanRecord) -> None:

@@ -267,7 +267,8 @@ def lender_facts(loan: LoanRecord) -> tuple[str | None, bool | None]:
 
 
 def _status_on(loan: LoanRecord, terms: LoanTerms | CardTerms, on: date) -> LoanStatus:
-    return status_of(terms, [p for p in loan_payments(loan) if p.on <= on], on)
+    # The terms on ``on`` (an agreement may govern one day and not another), whatever was passed.
+    return status_of(loan_terms(loan, on), [p for p in loan_payments(loan, on) if p.on <= on], on)
 
 
 def _contact(loan: LoanRecord) -> str:
@@ -391,8 +392,8 @@ def assess_debt(loan: LoanRecord, as_of: date, *, days: tuple[int, ...] = ()) ->
         debt.problem = Problem("overview.problem.not_started", {"date": first.isoformat()})
         return debt
     try:
-        terms = loan_terms(loan)
-        payments = [p for p in loan_payments(loan) if p.on <= as_of]
+        terms = loan_terms(loan, as_of)
+        payments = [p for p in loan_payments(loan, as_of) if p.on <= as_of]
         debt.assessment = assess(terms, payments, as_of, profile_id=loan.profile_id, lender_type=lender_type,
                                  days=days)
         debt.grace_days = _grace_days(terms)
@@ -664,7 +665,7 @@ def loan_timeline(store: Store, loan_id: int, as_of: date | None = None) -> Loan
     first = loan.disbursed
     if first is not None and day < first:
         raise UserError("error.date.before_disbursement", value=day.isoformat(), start=first.isoformat())
-    status = _status_on(loan, loan_terms(loan), day)
+    status = _status_on(loan, loan_terms(loan, day), day)
     steps = consequences(lender_type, loan.product)
     base: date | None
     if status.closed:
@@ -812,7 +813,7 @@ def reconcile_loan(store: Store, loan_id: int, *, lender_says: Decimal | None = 
     first = loan.disbursed
     if first is not None and day < first:
         raise UserError("error.date.before_disbursement", value=day.isoformat(), start=first.isoformat())
-    result = reconcile(loan_terms(loan), loan_payments(loan), day, theirs)
+    result = reconcile(loan_terms(loan, day), loan_payments(loan, day), day, theirs)
     return LoanReconciliation(loan, result, recorded, _asks(result))
 
 

@@ -117,3 +117,6 @@ class LenderFigure(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     loan: Mapped[Loan] = relationship(back_populates="lender_figures")
+
+
+from xieshang.store import models_after as models_after  # noqa: E402  (agreements, tasks, credit, budget)

@@ -93,10 +93,11 @@ def assert_replays(result: PlanResult, debts: list[Debt], fin: Finances) -> None
                     if l2 == lid:
                         pays.append(Payment(dates[t], amount, seq=1000 + t))
             spec = dict(strat.choices).get(lid)
-            from xieshang.planner.debts import _waived
-
-            waivers = _waived(status_of(debt.terms, debt.payments, dates[0]),
-                              spec.waiver_share if spec else D(0)).waivers(dates[0])
+            waivers = []
+            if spec is not None and spec.waiver_share > 0:
+                m = debt_model(debt, dates, settlement_window=3)
+                assert m is not None
+                waivers = m.contract[0].waived.waivers()
             end = dates[result.months]
             final = status_of(debt.terms, pays, end, waivers)
             assert final.payoff == 0 and final.excess == 0, (strat.name, lid, final.payoff)

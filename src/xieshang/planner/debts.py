@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from xieshang.engine.schedule import add_months, build_schedule
@@ -71,29 +71,50 @@ class Debt:
 
 @dataclass(frozen=True, slots=True)
 class Waived:
+    """What the lender is asked to forgive: penalty, compound interest and fees accrued up to ``on``.
+
+    ``on`` is the day *before* the plan starts: the engine applies a waiver after the payments of
+    its own day, so a waiver dated the start day would let the first payment pay what is waived.
+    """
+
     penalty: Decimal = ZERO
     compound: Decimal = ZERO
     fees: Decimal = ZERO
+    on: date | None = None
 
     @property
     def total(self) -> Decimal:
         return self.penalty + self.compound + self.fees
 
-    def waivers(self, on: date) -> list[Waiver]:
-        out = []
+    def waivers(self) -> list[Waiver]:
+        out: list[Waiver] = []
+        if self.on is None:
+            return out
         for comp, amount in ((Component.FEE, self.fees), (Component.COMPOUND, self.compound),
                              (Component.PENALTY, self.penalty)):
             if amount > 0:
-                out.append(Waiver(on, comp, amount))
+                out.append(Waiver(self.on, comp, amount))
         return out
 
 
 def _waived(status: LoanStatus, share: Decimal) -> Waived:
+    """``share`` of the penalty, compound interest and fees owed in ``status`` (dated its as-of day)."""
     if share <= 0:
         return Waived()
     o = status.owed
     return Waived(penalty=(o.penalty * share).quantize(FEN), compound=(o.compound * share).quantize(FEN),
-                  fees=(o.fees * share).quantize(FEN))
+                  fees=(o.fees * share).quantize(FEN), on=status.as_of)
+
+
+def waiver_basis(debt: Debt, start: date) -> LoanStatus:
+    """The status waivers are computed from: the day before ``start`` (or ``start`` itself when the
+    account only begins that day)."""
+    terms = debt.terms
+    first = terms.statement_date if isinstance(terms, CardTerms) else terms.start
+    day = start - timedelta(days=1)
+    if day < first:
+        day = start
+    return status_of(terms, [p for p in debt.payments if p.on <= day], day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +176,11 @@ def _remaining_months(start: date, maturity: date) -> int:
     return max(months, 0)
 
 
-def _contract_model(debt: Debt, status: LoanStatus, spec: OptionSpec, dates: Sequence[date]) -> ContractModel:
+def _contract_model(debt: Debt, status: LoanStatus, spec: OptionSpec, dates: Sequence[date],
+                    basis: LoanStatus) -> ContractModel:
     terms = debt.terms
     months = len(dates) - 1
-    waived = _waived(status, spec.waiver_share)
+    waived = _waived(basis, spec.waiver_share)
     days = [(dates[t + 1] - dates[t]).days for t in range(months)]
     dues = [ZERO] * months
     future = ZERO
@@ -194,11 +216,12 @@ def _contract_model(debt: Debt, status: LoanStatus, spec: OptionSpec, dates: Seq
                          card_q=tuple(card_q))
 
 
-def _restructure(debt: Debt, status: LoanStatus, spec: OptionSpec, dates: Sequence[date]) -> Stream | None:
+def _restructure(debt: Debt, status: LoanStatus, spec: OptionSpec, dates: Sequence[date],
+                 basis: LoanStatus) -> Stream | None:
     terms = debt.terms
     months = len(dates) - 1
     start = dates[0]
-    waived = _waived(status, spec.waiver_share)
+    waived = _waived(basis, spec.waiver_share)
     base = status.payoff - waived.total
     down = min(spec.down_payment or ZERO, base)
     n = spec.months
@@ -224,9 +247,9 @@ def _restructure(debt: Debt, status: LoanStatus, spec: OptionSpec, dates: Sequen
             new_terms = LoanTerms(principal=principal, rate=rate, term_months=n, start=start,
                                   day_count=terms.day_count, overdue=OverdueRules(), rounding=terms.rounding)
         else:
-            basis = terms.interest_basis if terms.method is not RepaymentMethod.REVOLVING else InterestBasis.MONTHLY
+            ibasis = terms.interest_basis if terms.method is not RepaymentMethod.REVOLVING else InterestBasis.MONTHLY
             new_terms = LoanTerms(principal=principal, rate=rate, term_months=n, start=start,
-                                  day_count=terms.day_count, interest_basis=basis, overdue=terms.overdue,
+                                  day_count=terms.day_count, interest_basis=ibasis, overdue=terms.overdue,
                                   rounding=terms.rounding)
         for i, period in enumerate(build_schedule(new_terms).periods, start=1):
             payments[i] += period.payment + period.fee
@@ -259,20 +282,21 @@ def debt_model(debt: Debt, dates: Sequence[date], *, settlement_window: int) -> 
     if status.closed or status.payoff <= 0:
         return None
     months = len(dates) - 1
+    basis = waiver_basis(debt, dates[0]) if any(o.waiver_share > 0 for o in debt.options) else status
     contract: list[ContractModel] = []
     streams: list[Stream] = []
     for spec in debt.options:
         if spec.kind == "contract":
-            contract.append(_contract_model(debt, status, spec, dates))
+            contract.append(_contract_model(debt, status, spec, dates, basis))
         elif spec.kind == "settlement":
             streams.extend(_settlements(status, spec, months, settlement_window))
         else:
-            stream = _restructure(debt, status, spec, dates)
+            stream = _restructure(debt, status, spec, dates, basis)
             if stream is not None:
                 streams.append(stream)
     if not contract:  # paying as contracted is always possible
         spec = OptionSpec(kind="contract", typical=False, source="contract", confidence="V")
-        contract.append(_contract_model(debt, status, spec, dates))
+        contract.append(_contract_model(debt, status, spec, dates, basis))
     # Asking for the waiver never makes paying as contracted worse: keep one contract variant.
     contract.sort(key=lambda c: -c.waived.total)
     return DebtModel(debt=debt, status=status, contract=tuple(contract[:1]), streams=prune(streams))
@@ -321,7 +345,7 @@ class ContractSim:
         self.debt = debt
         self.dates = dates
         self.payments: list[Payment] = list(debt.payments)
-        self.waivers: list[Waiver] = waived.waivers(dates[0]) if waived else []
+        self.waivers: list[Waiver] = waived.waivers() if waived else []
         self.closed = False
         self.paid: list[Decimal] = [ZERO] * (len(dates) - 1)
         self.overdue_months = 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from xieshang.engine.terms import CardTerms, RepaymentMethod
 from xieshang.money import FEN, ZERO, fmt
 from xieshang.planner.debts import (
     ContractSim,
@@ -44,6 +45,7 @@ BASELINES: tuple[str, ...] = ("avalanche", "snowball", "collector", "pro_rata")
 STRESS_INCOME_CUT = Decimal("0.20")
 STRESS_EMERGENCY = Decimal("5000")
 DEFAULT_MONTHS = 60
+RETRIES = 2  # re-solves with more money kept in hand when a replay runs short
 #: What every baseline does with every loan: pay as contracted, nothing asked.
 AS_CONTRACTED = OptionSpec(kind="contract", typical=False, source="contract", confidence="V")
 
@@ -355,14 +357,27 @@ def replay(models: Sequence[DebtModel], sol: Solution, dates: Sequence[date], ca
         sim = ContractSim(m.debt, dates, cm.waived)
         planned = [_money(x) for x in choice.payments]
         last = max((t for t, a in enumerate(planned) if a > 0), default=0)
+        held = ZERO  # planned money not needed yet: kept in hand until it can close the account
+        terms = m.debt.terms
+        interest_on_balance = isinstance(terms, CardTerms) or terms.method is RepaymentMethod.REVOLVING
         for t in range(months):
             if sim.closed:
                 break
-            _, payoff = sim.due_now(t)
+            due, payoff = sim.due_now(t)
             if payoff <= 0:
                 sim.closed, sim.closed_month = True, t
                 break
-            amount = payoff if t >= last else planned[t]  # the last planned month clears what is left
+            budget = planned[t] + held
+            if t >= last or budget >= payoff:
+                amount = payoff  # close (the last planned month clears whatever the engine says is left)
+            elif interest_on_balance:
+                amount = budget  # cards and revolving credit: paying down the balance saves interest
+            else:
+                # No partial prepayment of an instalment loan: the engine applies one to the next
+                # instalments' scheduled interest and still charges interest to the day at closing,
+                # so it costs more than keeping the money until it can close the account.
+                amount = min(budget, due)
+            held = max(ZERO, budget - amount)
             sim.pay(t, amount, payoff)
             sim.end_month(t)
         for t, a in enumerate(sim.paid):
@@ -621,9 +636,23 @@ def make_plan(debts: Sequence[Debt], finances: Finances, start: date, *, months:
     sol = solve(models, cap, float(lump), objective, time_limit=time_limit)
     seconds = time.perf_counter() - t0
     candidates: list[Strategy] = []
-    if sol.found:
-        candidates.append(replay(models, sol, dates, capacity, lump))
-    feasible = [c for c in candidates if c.feasible] + [b for b in baselines if b.feasible]
+    cushion = 0.0
+    for _ in range(RETRIES + 1):
+        if not sol.found:
+            break
+        cand = replay(models, sol, dates, capacity, lump)
+        candidates.append(cand)
+        short = max((-r.set_aside for r in cand.schedule), default=ZERO)
+        if cand.feasible or short <= 0:
+            break
+        # The engine charged more than the model's rates (a flat late fee, a card's minimum fee):
+        # solve again keeping that much more in hand from the start.
+        cushion += float(short) * 1.1 + 1.0
+        sol2 = solve(models, cap, float(lump) - cushion, objective, time_limit=time_limit)
+        if not sol2.found:
+            break
+        sol = sol2
+    feasible = [c for c in candidates if c.feasible][:1] + [b for b in baselines if b.feasible]
     shortfall = ZERO
     suggestions: tuple[Suggestion, ...] = ()
     tri: tuple[TriageItem, ...] = ()
@@ -642,7 +671,7 @@ def make_plan(debts: Sequence[Debt], finances: Finances, start: date, *, months:
         tri = triage(models, capacity[0] + lump, dates)
         best = Strategy(name="optimal", feasible=False, total_paid=ZERO, months_to_debt_free=None,
                         overdue_account_months=0, schedule=(), basis="model",
-                        reason=candidates[0].reason if candidates else "plan.reason.no_plan")
+                        reason=candidates[-1].reason if candidates else "plan.reason.no_plan")
     return PlanResult(start=start, months=months, objective=objective, capacity=capacity, lump_sum=lump,
                       strategies=(best, *baselines), proposals=proposals, shortfall=shortfall,
                       solver_status=sol.status, solve_seconds=seconds, suggestions=suggestions, triage=tri,

@@ -33,11 +33,19 @@ from xieshang.errors import UserError
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from xieshang.rules.schema import LegalFile, LegalLine, Profile, Rule, SourcedValue, TimelineStep
+    from xieshang.rules.schema import (
+        ConductCheck,
+        LegalFile,
+        LegalLine,
+        Profile,
+        Rule,
+        SourcedValue,
+        TimelineStep,
+    )
 
 ENV_RULES_DIR = "XIESHANG_RULES_DIR"
 _SOURCED_KEYS = frozenset({"value", "source", "as_of", "confidence"})
-_ENTRY_KINDS = ("line", "lpr", "credit_reporting", "collection", "limitation", "timeline")
+_ENTRY_KINDS = ("line", "lpr", "credit_reporting", "collection", "limitation", "timeline", "conduct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,11 +210,20 @@ def _order(pid: str) -> tuple[int, str]:
 
 
 def _check_unique(legal: LegalFile, label: str) -> None:
-    for kind in ("line", "credit_reporting", "collection", "limitation", "timeline"):
+    for kind in ("line", "credit_reporting", "collection", "limitation", "timeline", "conduct"):
         ids = [entry.id for entry in getattr(legal, kind)]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise UserError("error.profile.data_file", file=label, detail=f"{kind}: duplicate id {dupes[0]}")
+    collection = {rule.id: rule for rule in legal.collection}
+    for check in legal.conduct:  # every conduct check cites an existing collection rule (and item)
+        cited = collection.get(check.rule)
+        if cited is None:
+            raise UserError("error.profile.data_file", file=label,
+                            detail=f"conduct {check.id}: unknown collection rule {check.rule!r}")
+        if check.item and check.item not in {item.code for item in cited.items}:
+            raise UserError("error.profile.data_file", file=label,
+                            detail=f"conduct {check.id}: rule {check.rule} has no item {check.item!r}")
     dates = [p.effective for p in legal.lpr]
     if len(set(dates)) != len(dates):
         raise UserError("error.profile.data_file", file=label, detail="lpr: duplicate effective date")
@@ -310,6 +327,11 @@ def credit_reporting_rules() -> list[Rule]:
 def collection_rules() -> list[Rule]:
     """催收 conduct rules: quiet hours, call limits, third parties, prohibited conduct."""
     return list(_rules().legal.collection)
+
+
+def conduct_checks() -> list[ConductCheck]:
+    """The checks of contact-log entries against the collection rules (each cites its rule)."""
+    return list(_rules().legal.conduct)
 
 
 def limitation_rules() -> list[Rule]:

@@ -417,6 +417,69 @@ class Timeline(Strict):
     step: tuple[TimelineStep, ...]
 
 
+ConductKind = Literal["quiet-hours", "connected-calls", "unanswered-attempts", "third-party", "disclosure", "phrases"]
+CONDUCT_KINDS: tuple[str, ...] = ("quiet-hours", "connected-calls", "unanswered-attempts", "third-party", "disclosure",
+                                  "phrases")
+
+
+def _compile(pattern: str) -> None:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+
+
+class PhraseSet(Strict):
+    """Regular expressions (Python ``re``, case-insensitive) for one language.
+
+    A sentence matching one of ``patterns`` is flagged unless it also matches one of ``unless``
+    (negations such as "did not threaten", lawful statements such as "will sue").
+    """
+
+    lang: Literal["zh", "en"]
+    patterns: tuple[Text, ...]
+    unless: tuple[Text, ...] = ()
+
+    @model_validator(mode="after")
+    def _valid(self) -> PhraseSet:
+        if not self.patterns:
+            raise ValueError("patterns must not be empty")
+        for pattern in (*self.patterns, *self.unless):
+            _compile(pattern)
+        return self
+
+
+class ConductCheck(Strict):
+    """One check of a contact-log entry against a collection rule (``[[conduct]]`` in collection.toml).
+
+    ``rule`` names the ``[[collection]]`` rule the check enforces (its source is the citation);
+    ``item`` optionally names one item of that rule's list (the prohibited act). Numeric limits
+    (quiet hours, calls a day) come from the cited rule's ``value``; ``channels`` limits the check
+    to those contact channels (empty: all). The phrase lists are heuristics of this project, so a
+    match is a reason to look, never a finding.
+    """
+
+    id: Id
+    kind: ConductKind
+    rule: Id
+    item: str = ""
+    title_zh: Text
+    title_en: Text
+    channels: tuple[str, ...] = ()
+    phrases: tuple[PhraseSet, ...] = ()
+
+    @model_validator(mode="after")
+    def _phrases_for_phrase_checks(self) -> ConductCheck:
+        if (self.kind == "phrases") != bool(self.phrases):
+            raise ValueError("phrase lists go with kind = \"phrases\" (and it needs them)")
+        return self
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_zh
+
+
 class LegalFile(Strict):
     """A file under ``rules/data/legal/``; each may hold any of the kinds of entry."""
 
@@ -427,6 +490,7 @@ class LegalFile(Strict):
     collection: tuple[Rule, ...] = ()
     limitation: tuple[Rule, ...] = ()
     timeline: tuple[Timeline, ...] = ()
+    conduct: tuple[ConductCheck, ...] = ()
 
 
 def walk_sourced(obj: object) -> list[Sourced]:

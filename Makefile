@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 
-.PHONY: install run test test-fast lint bench lock clean
+.PHONY: install run test test-fast lint bench lock clean deps-documents deps-browser
 
-install: $(STAMP)
+install: deps-documents deps-browser $(STAMP)
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,41 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r $(LOCK)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+## System packages for the PDF/DOCX letters (only those missing; needs apt-get, root or sudo):
+## CJK fonts embedded in the PDFs, pango for WeasyPrint, poppler-utils (pdftotext/pdftoppm) and
+## LibreOffice Writer, which the tests use to check that the DOCX files open in a real client.
+DOC_DEBS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils libreoffice-writer-nogui
+
+deps-documents:
+	@missing=""; for p in $(DOC_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "deps-documents: please install$$missing (PDF/DOCX letters need them)"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	echo "deps-documents: installing$$missing"; \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing \
+	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
+
+## Debian's Chromium for the web app's browser tests (tests/e2e, Playwright with executable_path;
+## no browser is downloaded) and CJK fonts for its screenshots. Only what is missing is installed.
+BROWSER_DEBS := chromium fonts-noto-cjk
+
+deps-browser:
+	@missing=""; for p in $(BROWSER_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "deps-browser: please install$$missing (the browser tests fail without Chromium)"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	echo "deps-browser: installing$$missing"; \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing \
+	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
 
 ## The main job: the borrower's overview. A fresh store gets the demo case first.
 run: install

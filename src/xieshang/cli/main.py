@@ -15,7 +15,11 @@ from typing import Annotated
 import typer
 
 from xieshang import __version__
-from xieshang.cli import agreement, budget, calc, case, credit, due, loan, overview, pay, profiles
+from xieshang.cli import agreement, budget, calc, case, credit, due, loan, overview, pay, profiles, serve
+from xieshang.cli import finances as finances_cli
+from xieshang.cli import letter as letter_cli
+from xieshang.cli import plan as plan_cli
+from xieshang.cli import records as records_cli
 from xieshang.errors import UserError
 from xieshang.i18n import set_language, t
 
@@ -76,6 +80,11 @@ app.add_typer(due.calendar_app, name="calendar")
 app.add_typer(credit.app, name="credit")
 app.add_typer(budget.app, name="budget")
 app.command("afford")(budget.afford_command)
+app.add_typer(records_cli.app, name="records")
+app.command("serve")(serve.serve_command)
+app.add_typer(letter_cli.app, name="letter")
+app.add_typer(finances_cli.app, name="finances")
+app.add_typer(plan_cli.app, name="plan")
 
 
 def _take_lang(argv: list[str]) -> list[str]:

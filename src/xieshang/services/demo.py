@@ -118,4 +118,10 @@ def load_demo(store: Store, *, reset: bool = False, today: date | None = None) -
     """Write the demo case; refuses when the store has a case unless ``reset``."""
     person, loans = demo_case(today)
     write_case(store, person, loans, replace_existing=reset, exists_key="error.case.demo_exists")
+    from xieshang.services.records import load_demo_records
+
+    load_demo_records(store, today=today, reset=reset)  # the contact log, with a flagged night call
+    from xieshang.services.finances import add_demo_finances
+
+    add_demo_finances(store, today=today)  # income and spending, so `xieshang plan` works at once
     return person, loans

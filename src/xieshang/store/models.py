@@ -120,3 +120,6 @@ class LenderFigure(Base):
 
 
 from xieshang.store import models_after as models_after  # noqa: E402  (agreements, tasks, credit, budget)
+from xieshang.store import models_documents as models_documents  # noqa: E402  (documents made)
+from xieshang.store import models_plan as models_plan  # noqa: E402  (finances, offers, saved plan)
+from xieshang.store import models_records as models_records  # noqa: E402  (contact log)

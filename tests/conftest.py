@@ -1,13 +1,97 @@
-"""Shared test set-up: a Hypothesis profile without deadlines (the oracle is slow on purpose).
+"""Shared test set-up: a Hypothesis profile without deadlines, and the two store back-ends.
 
 The property tests in ``test_status_properties.py`` multiply their example counts by the
 ``XIESHANG_EXAMPLES`` environment variable (default 1), e.g.
 ``XIESHANG_EXAMPLES=10 python -m pytest tests/test_status_properties.py`` for a deeper run.
+
+Store back-ends: a test that asks for ``store_location`` (or ``new_store_location`` for more
+than one store) runs twice, ``[sqlite]`` on a file under ``tmp_path`` and ``[postgresql]`` on a
+fresh database of a throwaway PostgreSQL server (:mod:`tests.pg_cluster`). The server starts
+once per pytest-xdist worker, the first time a ``[postgresql]`` test needs it, and stops when
+the session ends (also on failure). A database per test is ``CREATE DATABASE … TEMPLATE`` of
+one migrated at start-up, which takes milliseconds. ``[postgresql]`` tests also get their own
+``XIESHANG_ATTACHMENTS`` folder. Without Debian's server programs they are skipped, except
+under ``CI=true``, where they fail. ``XIESHANG_TEST_BACKENDS=sqlite`` (or ``postgresql``) runs
+only one of them.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 from hypothesis import settings
+from tests.pg_cluster import Cluster, server_bin
 
 settings.register_profile("xieshang", deadline=None)
 settings.load_profile("xieshang")
+
+BACKENDS = [b for b in os.environ.get("XIESHANG_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+_TEMPLATE = "xs_template"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """The worker's throwaway PostgreSQL server with a migrated template database."""
+    bindir = server_bin()
+    if bindir is None:
+        message = "PostgreSQL server programs not found (apt-get install postgresql)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + ": CI must run the PostgreSQL tests")
+        pytest.skip(message)
+    cluster = Cluster(bindir)
+    try:
+        cluster.start()
+        cluster.admin(f"CREATE DATABASE {_TEMPLATE}")
+        from xieshang.store.db import open_store
+
+        open_store(cluster.url(_TEMPLATE)).close()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, migrated PostgreSQL databases (URLs); dropped after the test."""
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    monkeypatch.setenv("XIESHANG_ATTACHMENTS", str(tmp_path / "pg-attachments"))
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t_{os.getpid()}_{next(_counter)}"
+        cluster.admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+        made.append(name)
+        return cluster.url(name)
+
+    yield make
+    if cluster.running:
+        cluster.admin(*(f"DROP DATABASE IF EXISTS {n} WITH (FORCE)" for n in made))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``: the store back-end this run of the test uses."""
+    return str(request.param)
+
+
+@pytest.fixture
+def new_store_location(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """A factory of locations for new, empty stores of the test's back-end: a SQLite file path
+    (not yet created) or a PostgreSQL URL (a migrated, empty database)."""
+    if backend == "postgresql":
+        factory: Callable[[], str] = request.getfixturevalue("pg_database")
+        return factory
+    names = itertools.count(1)
+    return lambda: str(tmp_path / f"store-{next(names)}" / "case.sqlite")
+
+
+@pytest.fixture
+def store_location(new_store_location: Callable[[], str]) -> str:
+    """One new, empty store's location (``XIESHANG_DB`` value) on the test's back-end."""
+    return new_store_location()

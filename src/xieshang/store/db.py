@@ -1,8 +1,10 @@
 """Opening the case store: where it lives, connection settings, migrations on open.
 
 The default store is one SQLite file, ``<user data dir>/xieshang/xieshang.sqlite``
-(platformdirs); ``XIESHANG_DB`` (set by the root ``--db`` option) names another file, or a
-SQLAlchemy URL (``postgresql+psycopg://…``) for a server database.
+(platformdirs); ``XIESHANG_DB`` (set by the root ``--db`` or ``--database-url`` option) names
+another file, or a SQLAlchemy URL (``postgresql+psycopg://…``) for a server database;
+``DATABASE_URL`` is read when ``XIESHANG_DB`` is not set. ``postgresql://`` URLs use psycopg 3.
+The same migrations serve SQLite and PostgreSQL (docs/server.md).
 
 Every SQLite connection runs in WAL mode with foreign keys on. The pysqlite driver's own
 transaction handling is switched off and ``BEGIN`` is emitted explicitly, so schema changes
@@ -22,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
@@ -43,6 +45,7 @@ def _schema_head() -> str:
 SCHEMA_HEAD = _schema_head()
 
 ENV_VAR = "XIESHANG_DB"
+URL_ENV_VAR = "DATABASE_URL"
 APP_NAME = "xieshang"
 FILE_NAME = "xieshang.sqlite"
 
@@ -63,9 +66,17 @@ def _is_url(value: str) -> bool:
 
 
 def configured_location() -> str:
-    """``XIESHANG_DB`` if set, else the default file path."""
-    value = os.environ.get(ENV_VAR, "").strip()
+    """``XIESHANG_DB`` if set, else ``DATABASE_URL`` if set, else the default file path."""
+    value = os.environ.get(ENV_VAR, "").strip() or os.environ.get(URL_ENV_VAR, "").strip()
     return value or str(default_path())
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` (as hosting services write them) mean psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def alembic_config(connection: Connection | None = None) -> Any:
@@ -112,7 +123,7 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the store's connection settings (SQLite: WAL, foreign keys)."""
-    engine = create_engine(url)
+    engine = create_engine(normalize_url(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -200,7 +211,8 @@ def open_store(location: str | None = None, *, create: bool = True) -> Store:
     """
     loc = location or configured_location()
     if _is_url(loc):
-        url = loc
+        url = normalize_url(loc)
+        loc = make_url(url).render_as_string(hide_password=True)  # messages never show a password
     else:
         path = Path(loc).expanduser().absolute()
         _prepare_sqlite_file(path, create=create)

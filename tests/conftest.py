@@ -57,15 +57,16 @@ def pg_cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def pg_database(request: pytest.FixtureRequest, tmp_path: Path,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], str]]:
-    """A factory of fresh, migrated PostgreSQL databases (URLs); dropped after the test."""
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """A factory of fresh PostgreSQL databases (URLs), migrated to head or (``empty=True``)
+    without any table; dropped after the test."""
     cluster: Cluster = request.getfixturevalue("pg_cluster")
     monkeypatch.setenv("XIESHANG_ATTACHMENTS", str(tmp_path / "pg-attachments"))
     made: list[str] = []
 
-    def make() -> str:
+    def make(empty: bool = False) -> str:
         name = f"t_{os.getpid()}_{next(_counter)}"
-        cluster.admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+        cluster.admin(f"CREATE DATABASE {name} TEMPLATE {'template0' if empty else _TEMPLATE}")
         made.append(name)
         return cluster.url(name)
 

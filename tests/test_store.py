@@ -4,6 +4,7 @@ refusing databases it must not touch, creating or refusing directories."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from xieshang.errors import UserError
 from xieshang.rates import AnnualRate, DailyRate, MonthlyRate
@@ -20,9 +21,11 @@ from xieshang.store.codec import from_fen, rate_from_text, rate_to_text, to_fen
 from xieshang.store.db import (
     SCHEMA_HEAD,
     alembic_config,
+    configured_location,
     head_revision,
     known_revisions,
     make_engine,
+    normalize_url,
     open_store,
 )
 from xieshang.store.models import Base
@@ -164,3 +167,100 @@ def test_codec_round_trips() -> None:
         assert rate_from_text(rate_to_text(rate)) == rate
     assert rate_to_text(DailyRate(Decimal("0.0005"))) == "0.0005/daily"
     assert rate_to_text(DailyRate(Decimal("1E-7"))) == "0.0000001/daily"
+
+
+# ---------------------------------------------------------------------------------------
+# The same migrations on PostgreSQL (a throwaway server, see tests/conftest.py)
+# ---------------------------------------------------------------------------------------
+
+
+def _pg_revision(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _pg_schema_diff(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def test_empty_postgresql_database_migrates_to_head_and_matches_models(pg_database: Callable[..., str]) -> None:
+    url = pg_database(empty=True)
+    open_store(url).close()
+    assert _pg_revision(url) == head_revision()
+    assert _pg_schema_diff(url) == []
+
+
+@pytest.mark.parametrize("index", range(len(known_revisions())))
+def test_every_earlier_revision_migrates_to_head_on_postgresql(pg_database: Callable[..., str], index: int) -> None:
+    rev = known_revisions()[index]
+    url = pg_database(empty=True)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), rev)
+    engine.dispose()
+    assert _pg_revision(url) == rev
+    open_store(url).close()
+    assert _pg_revision(url) == head_revision()
+    assert _pg_schema_diff(url) == []
+
+
+def test_postgresql_walk_all_revisions_then_down_and_up(pg_database: Callable[..., str]) -> None:
+    url = pg_database(empty=True)
+    engine = make_engine(url)
+    try:
+        for rev in known_revisions():
+            with engine.begin() as conn:
+                command.upgrade(alembic_config(conn), rev)
+            assert _pg_revision(url) == rev
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "base")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        assert tables <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    open_store(url).close()
+    assert _pg_schema_diff(url) == []
+
+
+def test_postgresql_store_from_a_newer_version_is_refused_and_urls_are_normalised(
+        pg_database: Callable[..., str]) -> None:
+    url = pg_database()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'zz99_from_the_future'"))
+    engine.dispose()
+    with pytest.raises(UserError) as exc:
+        open_store(url)
+    assert exc.value.key == "error.case.db_newer"
+    assert _pg_revision(url) == "zz99_from_the_future"
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with pytest.raises(UserError):
+        open_store(plain)  # the same database through a plain postgresql:// URL (psycopg 3)
+    assert normalize_url("postgres://u:secret@h/db") == "postgresql+psycopg://u:secret@h/db"
+
+
+def test_postgresql_location_hides_the_password(pg_database: Callable[..., str]) -> None:
+    url = pg_database().replace("xieshang@", "xieshang:s3cret@")  # trust auth ignores the password
+    store = open_store(url)
+    try:
+        assert "s3cret" not in store.location and "***" in store.location
+    finally:
+        store.close()
+
+
+def test_database_url_is_read_when_xieshang_db_is_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XIESHANG_DB", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    assert configured_location() == "postgresql://u@h/db"
+    monkeypatch.setenv("XIESHANG_DB", "/tmp/x.sqlite")
+    assert configured_location() == "/tmp/x.sqlite"

@@ -2,7 +2,10 @@
 
 :func:`sniff` is pure. :class:`AttachmentStore` keeps each file once, under its SHA-256, in a
 folder next to the store: ``<store>.attachments/ab/cdef…`` (``ab`` = the first two hex digits).
-Files are written atomically (temporary file + ``os.replace``) and never changed afterwards.
+Files are written atomically (temporary file + ``os.replace``) and never changed afterwards,
+except by ``keys rotate``/``keys enable``. With a ``cipher`` (encryption at rest, see
+:mod:`xieshang.store.crypto`) a file is stored sealed but still named by the SHA-256 of its
+plaintext; :meth:`AttachmentStore.read` returns the plaintext either way.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 #: The largest attachment accepted (a long call recording in MP3 or M4A fits; WAV of an hour does not).
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
@@ -95,11 +99,28 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: The first bytes of a sealed (encrypted) attachment; no accepted plaintext kind starts so.
+SEALED_MAGIC = b"\x00XSENC1\x00"
+
+
+class FileCipher(Protocol):
+    """Seals and opens attachment files, bound to the SHA-256 of the plaintext."""
+
+    def seal_file(self, data: bytes, digest: str) -> bytes: ...
+
+    def open_file(self, blob: bytes, digest: str) -> bytes: ...
+
+
+class SealedFileError(ValueError):
+    """A sealed attachment that does not open (no key, wrong key, or changed bytes)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AttachmentStore:
-    """The content-addressed folder of one store."""
+    """The content-addressed folder of one store (``cipher``: seal new files, open sealed ones)."""
 
     root: Path
+    cipher: FileCipher | None = None
 
     def path_of(self, sha256: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
@@ -110,19 +131,32 @@ class AttachmentStore:
         return self.path_of(sha256).is_file()
 
     def read(self, sha256: str) -> bytes:
-        return self.path_of(sha256).read_bytes()
+        """The file's plaintext; :class:`SealedFileError` when a sealed file does not open."""
+        blob = self.path_of(sha256).read_bytes()
+        if not blob.startswith(SEALED_MAGIC):
+            return blob
+        if self.cipher is None:
+            raise SealedFileError(f"{sha256} is encrypted and no key is open")
+        try:
+            return self.cipher.open_file(blob, sha256)
+        except ValueError as exc:
+            raise SealedFileError(str(exc)) from None
 
     def put(self, data: bytes) -> tuple[str, bool]:
         """Store ``data``; returns its SHA-256 and whether a new file was written."""
         digest = sha256_hex(data)
         target = self.path_of(digest)
-        if target.is_file() and sha256_hex(target.read_bytes()) == digest:
-            return digest, False
+        if target.is_file():
+            try:
+                if sha256_hex(self.read(digest)) == digest:
+                    return digest, False
+            except SealedFileError:
+                pass  # a damaged copy: replaced below
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".incoming.", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.write(data if self.cipher is None else self.cipher.seal_file(data, digest))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)

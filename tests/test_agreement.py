@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -53,8 +52,8 @@ AGREED = date(2025, 6, 1)  # the loan is overdue by then: nothing was ever paid
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(str(tmp_path / "case.sqlite"))
+def store(store_location: str) -> Store:
+    s = open_store(store_location)
     init_case(s, PersonInfo(name="测试"))
     add_loan(s, LoanFields(profile_id="wangshangdai", principal=Decimal("12000.00"), rate=AnnualRate(Decimal("0.12")),
                            term_months=12, start=START), today=TODAY)

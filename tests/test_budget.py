@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +26,8 @@ DAY = date(2026, 3, 15)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(str(tmp_path / "case.sqlite"))
+def store(store_location: str) -> Store:
+    s = open_store(store_location)
     init_case(s, PersonInfo(name="测试"))
     return s
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,9 +21,9 @@ NOW = datetime(2025, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+def store(tmp_path: Path, store_location: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setattr(svc, "pdf_renderer", lambda: None)  # PDF has its own end-to-end test
-    st = open_store(str(tmp_path / "s.sqlite"))
+    st = open_store(store_location)
     svc.add_entry(st, content(23, 40, contacted="relative", contacted_name="母亲", disclosed=True, loan_id=None,
                               summary="深夜给我母亲打电话说我欠钱。"), [write(tmp_path / "call.mp3", SAMPLES["audio/mpeg"])],
                   now=NOW)
@@ -82,17 +82,19 @@ def test_round_trip(store: Store, tmp_path: Path) -> None:
     assert "2025-11-10 23:40 (UTC+08:00)" in en
 
 
-def test_export_refuses_a_tampered_log_and_an_empty_one(store: Store, tmp_path: Path) -> None:
-    import sqlite3
+def test_export_refuses_a_tampered_log_and_an_empty_one(store: Store, tmp_path: Path,
+                                                        new_store_location: Callable[[], str]) -> None:
     from contextlib import closing
 
-    with closing(sqlite3.connect(store.location)) as conn, conn:
+    from tests.store_helpers import raw
+
+    with closing(raw(store)) as conn:
         conn.execute("UPDATE contact_entry SET summary = 'x' WHERE id = 3")
     with pytest.raises(UserError) as err:
         svc.export_bundle(store, tmp_path / "b.zip", now=NOW)
     assert err.value.key == "records.error.export_tampered"
     assert not (tmp_path / "b.zip").exists()
-    empty = open_store(str(tmp_path / "empty.sqlite"))
+    empty = open_store(new_store_location())
     with pytest.raises(UserError):
         svc.export_bundle(empty, tmp_path / "c.zip", now=NOW)
     empty.close()

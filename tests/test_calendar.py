@@ -23,8 +23,8 @@ TODAY = date(2026, 3, 1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(str(tmp_path / "case.sqlite"))
+def store(store_location: str) -> Store:
+    s = open_store(store_location)
     init_case(s, PersonInfo(name="测试"))
     # Loan 1: current, instalments on the 20th. Loan 2: will follow an agreement.
     add_loan(s, LoanFields(profile_id="jiebei", principal=D("6000.00"), rate=AnnualRate(D("0.12")), term_months=6,

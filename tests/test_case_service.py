@@ -49,8 +49,8 @@ TODAY = date.today()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(str(tmp_path / "case.sqlite"))
+def store(store_location: str) -> Store:
+    s = open_store(store_location)
     init_case(s, PersonInfo(name="测试用户"))
     return s
 

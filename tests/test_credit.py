@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -40,8 +39,8 @@ TODAY = date(2026, 6, 30)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(str(tmp_path / "case.sqlite"))
+def store(store_location: str) -> Store:
+    s = open_store(store_location)
     init_case(s, PersonInfo(name="测试"))
     for _ in range(3):
         add_loan(s, LoanFields(profile_id="wangshangdai", principal=D("6000.00"), rate=AnnualRate(D("0.12")),

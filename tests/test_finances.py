@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
@@ -66,8 +65,8 @@ def test_stressed_cuts_income() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    st = open_store(str(tmp_path / "s.sqlite"))
+def store(store_location: str):  # type: ignore[no-untyped-def]
+    st = open_store(store_location)
     init_case(st, PersonInfo(name="王五"))
     yield st
     st.close()

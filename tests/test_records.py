@@ -4,17 +4,18 @@ newest entry removed) — each detected and named."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.records_helpers import SAMPLES, content, png_bytes, write
+from tests.store_helpers import raw
 
 from xieshang.errors import UserError
 from xieshang.records import attachments as att
@@ -28,16 +29,14 @@ NOW = datetime(2025, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    st_ = open_store(str(tmp_path / "s.sqlite"))
+def store(store_location: str) -> Iterator[Store]:
+    st_ = open_store(store_location)
     yield st_
     st_.close()
 
 
-def _db(store: Store) -> sqlite3.Connection:
-    conn = sqlite3.connect(store.location)
-    conn.isolation_level = None
-    return conn
+def _db(store: Store) -> Any:
+    return raw(store)  # SQLite or PostgreSQL, autocommit, ``?`` placeholders
 
 
 def _kinds(report: svc.VerifyReport) -> list[tuple[str, tuple[int, ...]]]:
@@ -141,7 +140,7 @@ def test_time_is_stored_as_utc_with_the_original_offset(store: Store) -> None:
     e = svc.add_entry(store, content(23, 40), now=NOW)
     with closing(_db(store)) as conn:
         utc, offset = conn.execute("SELECT occurred_utc, utc_offset_min FROM contact_entry").fetchone()
-    assert utc.startswith("2025-11-10 15:40") and offset == 480
+    assert str(utc).startswith("2025-11-10 15:40") and offset == 480
     back = svc.get_entry(store, e.id)
     assert back.occurred.isoformat() == "2025-11-10T23:40:00+08:00"
     assert back.to_json()["occurred_utc"] == "2025-11-10T15:40:00Z"

@@ -29,8 +29,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    st = open_store(str(tmp_path / "s.sqlite"))
+def store(store_location: str) -> Iterator[Store]:
+    st = open_store(store_location)
     yield st
     st.close()
 

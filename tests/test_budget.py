@@ -95,3 +95,29 @@ def test_emergency_fund_default_target_and_progress(store: Store) -> None:
         with pytest.raises(UserError) as err:
             set_emergency_fund(store, today=DAY, **kw)
         assert err.value.key == key
+
+
+def test_afford_takes_income_from_finances_and_counts_regular_payments_not_arrears(store_location: str) -> None:
+    """On the demo case: no --income needed (finances has it); overdue arrears are not a month's payment."""
+    from xieshang.services.case import list_loans, loan_status
+    from xieshang.services.demo import load_demo
+    from xieshang.services.finances import get_finances
+    from xieshang.services.prevention import afford
+
+    s = open_store(store_location)
+    load_demo(s, today=DAY)
+    report = afford(D(10000), D("0.18"), 12, store=s, today=DAY)
+    found = get_finances(s)
+    assert found is not None
+    assert report.income_source == "finances" and report.result.income == found.income(DAY)
+    regular = D(0)
+    arrears_included = D(0)
+    for loan in list_loans(s):
+        st = loan_status(loan, DAY)
+        if st.closed:
+            continue
+        ahead = [i for i in st.instalments if i.due_date >= DAY] or list(st.instalments[-1:])
+        regular += ahead[0].principal + ahead[0].interest + ahead[0].fee
+        arrears_included += st.next_due_amount
+    assert report.existing_source == "case" and report.result.existing == regular
+    assert regular < arrears_included  # the demo has overdue debts: arrears would inflate the ratio

@@ -102,3 +102,19 @@ def test_bad_input_changes_nothing(store) -> None:  # type: ignore[no-untyped-de
 def test_demo_finances_leave_room_to_pay() -> None:
     fin = demo_finances()
     assert fin.capacity(DAY) == D("5000.00")
+
+
+@pytest.mark.parametrize(("typed", "code"), [("住房", "housing"), ("Housing", "housing"), ("饮食", "food"),
+                                             ("赡养", "family"), ("supporting family", "family"), ("other", "other")])
+def test_expense_categories_accept_names_in_either_language(typed: str, code: str) -> None:
+    from xieshang.services.finances import expense_category
+
+    assert expense_category(typed) == code
+
+
+def test_unknown_expense_category_is_refused() -> None:
+    from xieshang.services.finances import expense_category
+
+    with pytest.raises(UserError) as err:
+        expense_category("买彩票")
+    assert err.value.key == "plan.error.bad_category"

@@ -95,6 +95,23 @@ def get_finances(store: Store) -> Finances | None:
         return _read(s, _person_id(s, store))
 
 
+def expense_category(name: str) -> str:
+    """The category code for what a person typed: the code (``housing``) or its name in any
+    language of the catalogs (``住房``, ``Housing``; a name with ``/`` matches each part)."""
+    from xieshang.i18n import LANGUAGES, t
+
+    typed = name.strip().casefold()
+    for cat in EXPENSE_CATEGORIES:
+        names = {cat}
+        for lang in LANGUAGES:
+            label = t(f"plan.fin.cat.{cat}", lang=lang)
+            names.add(label.casefold())
+            names.update(part.strip().casefold() for part in label.split("/"))
+        if typed in names:
+            return cat
+    raise UserError("plan.error.bad_category", value=name, choices=", ".join(EXPENSE_CATEGORIES))
+
+
 def _merge(base: Finances, ch: FinanceChanges) -> Finances:
     from dataclasses import replace
 
@@ -103,9 +120,8 @@ def _merge(base: Finances, ch: FinanceChanges) -> Finances:
         out = replace(out, incomes=ch.incomes)
     if ch.expenses is not None:
         expenses = dict(out.expenses)
-        for cat, amount in ch.expenses.items():
-            if cat not in EXPENSE_CATEGORIES:
-                raise UserError("plan.error.bad_category", value=cat, choices=", ".join(EXPENSE_CATEGORIES))
+        for name, amount in ch.expenses.items():
+            cat = expense_category(name)
             if amount == 0:
                 expenses.pop(cat, None)
             else:

@@ -383,7 +383,7 @@ def set_emergency_fund(store: Store, *, target: Decimal | None = None, months: i
 @dataclass(frozen=True)
 class AffordReport:
     result: Affordability
-    income_source: str  # "input" | "budget"
+    income_source: str  # "input" | "finances" | "budget"
     existing_source: str  # "input" | "case" | "none"
     thresholds: tuple[Any, ...]  # the ThresholdFacts, in the order of result.checks
 
@@ -402,8 +402,14 @@ class AffordReport:
 
 
 def existing_payments(store: Store, on: date) -> Decimal:
-    """The monthly debt payments of the case: per open debt its next scheduled payment
-    (the agreed one under an agreement in force)."""
+    """The monthly debt payments of the case: per open debt the scheduled amount of its next
+    instalment that is not yet due (the agreed one under an agreement in force).
+
+    Arrears are left out on purpose: a debt-to-income ratio compares regular monthly payments
+    with income, and counting months of overdue amounts as one month's payment would make every
+    overdue borrower look far past any threshold. A debt with no future instalment (matured,
+    or a card whose last minimum payment is already due) counts its last scheduled payment.
+    """
     from xieshang.services.case import list_loans, loan_status
 
     total = ZERO
@@ -415,9 +421,23 @@ def existing_payments(store: Store, on: date) -> Decimal:
             status = loan_status(loan, on)
         except UserError:
             continue
-        if not status.closed:
-            total += status.next_due_amount
+        if status.closed:
+            continue
+        upcoming = [i for i in status.instalments if i.due_date >= on]
+        regular = upcoming[0] if upcoming else (status.instalments[-1] if status.instalments else None)
+        total += status.next_due_amount if regular is None else regular.principal + regular.interest + regular.fee
     return total
+
+
+def _finances_income(store: Store, on: date) -> Decimal | None:
+    """The monthly income recorded with ``xieshang finances``, or ``None`` when none is."""
+    from xieshang.services.finances import get_finances
+
+    found = get_finances(store)
+    if found is None:
+        return None
+    income = found.income(on)
+    return income if income > 0 else None
 
 
 def afford(amount: Decimal, annual_rate: Decimal, months: int, *, income: Decimal | None = None,
@@ -428,6 +448,10 @@ def afford(amount: Decimal, annual_rate: Decimal, months: int, *, income: Decima
 
     day = today or date.today()
     income_source = existing_source = "input"
+    if income is None and store is not None:
+        found = _finances_income(store, day)
+        if found is not None:
+            income, income_source = found, "finances"
     if income is None:
         left = None if store is None else budget(store, month_of(day))
         if left is None or left.source_month is None or left.income <= 0:

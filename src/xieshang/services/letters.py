@@ -417,13 +417,23 @@ def _record(store: Store, made: MadeDocument, *, loan_label: str | None, hardshi
             write_bytes_atomic(write_to, made.content)
 
 
-def make_document(store: Store, req: LetterRequest) -> MadeDocument:
-    """Build, render, write (or return for printing) and record one document."""
+def preview_document(store: Store, req: LetterRequest) -> MadeDocument:
+    """The document rendered as HTML with what is missing, neither written nor recorded (a preview)."""
+    inp, notices = prepare(store, req)
+    doc, missing = build(inp)
+    return MadeDocument(record_id=None, kind=req.kind, loan_id=inp.loan.id, lang=req.lang, fmt="html", path=None,
+                        content=render(doc, "html"), as_of=inp.as_of, missing=missing, notices=notices,
+                        document=doc, proposal=inp.proposal)
+
+
+def make_document(store: Store, req: LetterRequest, *, save_file: bool = True) -> MadeDocument:
+    """Build, render, write (or return for printing) and record one document. ``save_file=False``
+    (the web app's download) records it but writes no file: the content is returned."""
     inp, notices = prepare(store, req)
     doc, missing = build(inp)
     content = render(doc, req.fmt)
     name = default_filename(req.kind, inp.loan.id, req.lang, inp.as_of, req.fmt)
-    path = _output_path(req.output, req.fmt, name)
+    path = _output_path(req.output, req.fmt, name) if save_file else None
     made = MadeDocument(record_id=None, kind=req.kind, loan_id=inp.loan.id, lang=req.lang, fmt=req.fmt,
                         path=None if path is None else str(path.resolve()), content=content, as_of=inp.as_of,
                         missing=missing, notices=notices, document=doc, proposal=inp.proposal)
@@ -448,15 +458,17 @@ def make_document(store: Store, req: LetterRequest) -> MadeDocument:
 
 
 def make_checklist(store: Store | None, hardship: str, *, lang: str, fmt_: str = "md", output: Path | None = None,
-                   today: date | None = None) -> MadeDocument:
-    """The checklist for one hardship type plus the paid-agency guide; recorded when there is a case."""
+                   today: date | None = None, save_file: bool = True) -> MadeDocument:
+    """The checklist for one hardship type plus the paid-agency guide; recorded when there is a case.
+    ``save_file=False``: no file is written, the content is returned (web download)."""
     _check_format(fmt_)
     if hardship not in HARDSHIP_TYPES:
         raise UserError("letter.error.hardship_type", value=hardship, choices=", ".join(HARDSHIP_TYPES))
     day = today or date.today()
     doc = build_checklist(hardship, lang)
     content = render(doc, fmt_)
-    path = _output_path(output, fmt_, default_filename(f"checklist-{hardship}", None, lang, day, fmt_))
+    name = default_filename(f"checklist-{hardship}", None, lang, day, fmt_)
+    path = _output_path(output, fmt_, name) if save_file else None
     made = MadeDocument(record_id=None, kind="checklist", loan_id=None, lang=lang, fmt=fmt_,
                         path=None if path is None else str(path.resolve()), content=content, as_of=day, document=doc)
     from xieshang.services.case import has_case
@@ -467,6 +479,13 @@ def make_checklist(store: Store | None, hardship: str, *, lang: str, fmt_: str =
     elif path is not None:
         write_bytes_atomic(path, content)
     return made
+
+
+def preview_checklist(hardship: str, lang: str) -> bytes:
+    """The checklist and the paid-agency guide as HTML, neither written nor recorded."""
+    if hardship not in HARDSHIP_TYPES:
+        raise UserError("letter.error.hardship_type", value=hardship, choices=", ".join(HARDSHIP_TYPES))
+    return render(build_checklist(hardship, lang), "html")
 
 
 def list_made(store: Store) -> list[MadeRecord]:

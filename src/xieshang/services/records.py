@@ -156,6 +156,26 @@ def read_upload(path: Path) -> tuple[AttachmentRef, bytes]:
     return AttachmentRef(sha256=sha256_hex(data), size=len(data), media_type=media, name=name[:255]), data
 
 
+def attachment_limit() -> int:
+    """The largest attachment accepted, in bytes."""
+    return MAX_ATTACHMENT_BYTES
+
+
+def check_upload(name: str, data: bytes) -> tuple[AttachmentRef, bytes]:
+    """Check one file received in memory (a web upload) like :func:`read_upload`: not empty, within
+    the size limit, and an accepted kind by its content; ``name`` is only kept as its label."""
+    label = (name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload")[:255]
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise UserError("records.error.attach_too_big", path=label, size=len(data),
+                        limit=MAX_ATTACHMENT_BYTES // (1024 * 1024))
+    if not data:
+        raise UserError("records.error.attach_empty", path=label)
+    media = sniff(data)
+    if media is None:
+        raise UserError("records.error.attach_type", path=label)
+    return AttachmentRef(sha256=sha256_hex(data), size=len(data), media_type=media, name=label), data
+
+
 # ---------------------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------------------
@@ -317,12 +337,13 @@ def _check_loan(s: Session, loan_id: int | None) -> None:
 
 
 def add_entry(store: Store, content: EntryContent, attach: Sequence[Path] = (), *,
-              now: datetime | None = None) -> Entry:
-    """Append one entry (with ``attach`` files) to the log. Nothing is written if anything is refused."""
+              now: datetime | None = None, received: Sequence[tuple[str, bytes]] = ()) -> Entry:
+    """Append one entry (with ``attach`` files, and ``received`` (name, bytes) uploads) to the log.
+    Nothing is written if anything is refused."""
     moment = now or datetime.now(UTC)
     if content.corrects is not None:
         raise UserError("records.error.use_correct")
-    uploads = [_Upload(*read_upload(p)) for p in attach]
+    uploads = [_Upload(*read_upload(p)) for p in attach] + [_Upload(*check_upload(n, d)) for n, d in received]
     checked = check_content(replace(content, attachments=tuple(u.ref for u in uploads)), now=moment)
     return _write(store, checked, uploads, moment, check=lambda s: _check_loan(s, checked.loan_id))
 
@@ -334,17 +355,17 @@ CORRECTABLE = ("occurred", "direction", "channel", "counterparty", "summary", "c
 
 
 def correct_entry(store: Store, entry_id: int, changes: Mapping[str, Any], attach: Sequence[Path] = (), *,
-                  now: datetime | None = None) -> Entry:
+                  now: datetime | None = None, received: Sequence[tuple[str, bytes]] = ()) -> Entry:
     """Append a correction of ``entry_id``: its fields with ``changes`` applied, its attachments
-    plus ``attach``. The old entry stays as it was, marked as corrected."""
+    plus ``attach`` and ``received`` uploads. The old entry stays as it was, marked as corrected."""
     moment = now or datetime.now(UTC)
     unknown = sorted(set(changes) - set(CORRECTABLE))
     if unknown:
         raise UserError("records.error.choice", field="field", value=unknown[0], choices=", ".join(CORRECTABLE))
     old = get_entry(store, entry_id)
-    if not changes and not attach:
+    if not changes and not attach and not received:
         raise UserError("records.error.nothing_to_correct", id=entry_id)
-    uploads = [_Upload(*read_upload(p)) for p in attach]
+    uploads = [_Upload(*read_upload(p)) for p in attach] + [_Upload(*check_upload(n, d)) for n, d in received]
     merged = replace(old.content, **dict(changes))
     if "channel" in changes and changes["channel"] != "call" and "outcome" not in changes:
         merged = replace(merged, outcome=None)

@@ -329,3 +329,27 @@ def test_make_document_records_and_writes(tmp_path: Path) -> None:
         make_document(st, _req("card-installment", 1, output=tmp_path / "no.md"))
     assert len(list_made(st)) == 1 and not (tmp_path / "no.md").exists()
     st.close()
+
+
+@pytest.mark.parametrize(("lang", "relative", "night"), [("zh_CN", "亲属", "夜间催收"), ("en", "relative", "22:00")])
+def test_complaint_cites_the_flagged_contacts_of_its_loan(demo_store: Store, lang: str, relative: str,
+                                                          night: str) -> None:
+    from xieshang.services.records import flagged_entries
+
+    flagged = flagged_entries(demo_store, 1)
+    assert flagged, "the demo's contact log has flagged entries for loan 1"
+    inp, _ = prepare(demo_store, _req("complaint", 1, lang))
+    assert len(inp.complaint.incidents) == len(flagged)
+    text = to_markdown(build(inp)[0])
+    for item in flagged:
+        assert item.entry.content.summary.strip() in text
+        for flag in item.flags:
+            assert flag.citation in text
+    assert relative in text and night in text
+    assert_no_placeholder(text)
+    for needle in CARD_ONLY:
+        assert needle not in text, needle
+    other = [loan for loan in (2, 3, 4) if not flagged_entries(demo_store, loan)]
+    assert other, "some demo loan has no flagged contact"
+    inp_other, _ = prepare(demo_store, _req("complaint", other[0], lang))
+    assert inp_other.complaint.incidents == ()

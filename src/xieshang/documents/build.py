@@ -633,6 +633,8 @@ def _complaint(d: Draft) -> str:
     issues = list(c.issues)
     if not issues:
         issues = ["wrong-amount"] if _lender_differs(d) else []
+        if c.incidents:
+            issues.append("misconduct")  # the contact log holds flagged entries for this loan
     if not issues:
         d.miss("complaint_issue")
     regulator = c.to == "regulator"
@@ -657,16 +659,24 @@ def _complaint(d: Draft) -> str:
             _wrong_amount(d)
         else:
             d.para(tx(f"complaint.issue_{issue.replace('-', '_')}"))
+    if c.incidents:
+        d.para(tx("complaint.incidents", count=len(c.incidents)), indent=False)
+        d.add(Table(header=(tx("complaint.col_when"), tx("complaint.col_how"), tx("complaint.col_contacted"),
+                            tx("complaint.col_what"), tx("complaint.col_rules")),
+                    rows=tuple((i.when, f"{i.channel} · {i.counterparty}", i.contacted, i.summary,
+                                tx("fmt.list_sep").join(i.rules)) for i in c.incidents)))
+        d.para(tx("complaint.incidents_evidence"))
     if c.details:
         d.para(tx("complaint.details", text=c.details.strip()))
-    elif issues and issues != ["wrong-amount"]:
+    elif issues and issues != ["wrong-amount"] and not c.incidents:
         d.miss("complaint_details")
     if "misconduct" in issues:
         from xieshang.rules import collection_rules
 
         d.heading(tx("complaint.rules"), 3)
         d.add(Bullets(tuple(tx("script.rule", title=tx.pick(r.title_zh, r.title_en), source=r.source,
-                                date=tx.day(r.as_of)) for r in collection_rules())))
+                                date=tx.day(r.as_of)) for r in collection_rules()
+                                if r.applies(loan.lender_type))))
     d.heading(tx("complaint.request"))
     asks = [tx(f"complaint.ask_{issue.replace('-', '_')}") for issue in issues]
     asks.append(tx("complaint.ask_reply"))

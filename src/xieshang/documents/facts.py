@@ -92,11 +92,24 @@ class CallInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Incident:
+    """One contact-log entry the conduct checks flagged, worded in the document's language."""
+
+    when: str  # "2026-11-20 23:40 +08:00"
+    channel: str
+    counterparty: str
+    contacted: str
+    summary: str
+    rules: tuple[str, ...]  # per flag: what was found, the rule and its citation
+
+
+@dataclass(frozen=True, slots=True)
 class ComplaintInfo:
     issues: tuple[str, ...] = ()  # data.TOPICS
     details: str | None = None
     to: str = "lender"  # "lender" | "regulator"
     reference: str | None = None  # the lender's complaint number, when escalating
+    incidents: tuple[Incident, ...] = ()  # flagged contact-log entries (filled by the letters service)
 
 
 @dataclass(frozen=True, slots=True)

@@ -388,6 +388,11 @@ class Rule(Sourced):
     value: RuleValue | None = None
     unit: Literal["days", "months", "years", "count", "time", "yuan"] | None = None
     items: tuple[Item, ...] = ()
+    #: The lender types the rule binds; empty means every lender (e.g. a card-only rule names credit-card).
+    applies_to: tuple[LenderType, ...] = ()
+
+    def applies(self, lender_type: str | None) -> bool:
+        return not self.applies_to or lender_type in self.applies_to
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_zh

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +29,7 @@ from xieshang.documents.facts import (
     ComplaintInfo,
     DisputeInfo,
     HardshipInfo,
+    Incident,
     LetterInput,
     LineFact,
     LoanFacts,
@@ -322,6 +323,32 @@ def check_request(req: LetterRequest) -> None:
         raise UserError("letter.error.bad_to", value=req.complaint.to)
 
 
+def complaint_incidents(store: Store, loan_id: int, lang: str) -> tuple[Incident, ...]:
+    """The contact log's flagged entries for this loan, worded for a complaint in ``lang``:
+    when, how, who was contacted, what happened, and each flag with the rule it cites."""
+    from xieshang.documents.text import base_lang
+    from xieshang.i18n import t
+    from xieshang.services.records import flagged_entries
+
+    text_lang = base_lang(lang)
+    zh = text_lang == "zh_CN"
+    out = []
+    for item in flagged_entries(store, loan_id):
+        c = item.entry.content
+        contacted = t(f"records.contacted.{c.contacted}", lang=text_lang)
+        if c.contacted_name:
+            contacted = f"{contacted}（{c.contacted_name}）" if zh else f"{contacted} ({c.contacted_name})"
+        rules = tuple(
+            f"{f.title_zh if zh else f.title_en}（{f.rule_title_zh}，{f.citation}）" if zh
+            else f"{f.title_en} ({f.rule_title_en}, {f.citation})" for f in item.flags)
+        out.append(Incident(
+            when=c.occurred.strftime("%Y-%m-%d %H:%M %z").rstrip(),
+            channel=t(f"records.channel.{c.channel}", lang=text_lang),
+            counterparty=c.counterparty or t(f"records.counterparty.{c.counterparty_kind}", lang=text_lang),
+            contacted=contacted, summary=c.summary.strip(), rules=rules))
+    return tuple(out)
+
+
 def prepare(store: Store, req: LetterRequest) -> tuple[LetterInput, list[tuple[str, dict[str, Any]]]]:
     """The facts of one document, ready for :func:`xieshang.documents.build.build`."""
     from xieshang.services.case import get_loan, get_person
@@ -341,11 +368,14 @@ def prepare(store: Store, req: LetterRequest) -> tuple[LetterInput, list[tuple[s
         count = proposal.months + (1 if proposal.down_payment > 0 else 0)
         if limit is not None and count > limit:
             raise UserError("letter.error.card_months", max=limit, months=count)
+    complaint = req.complaint
+    if req.kind == "complaint" and not complaint.incidents:
+        complaint = replace(complaint, incidents=complaint_incidents(store, loan.id, req.lang))
     inp = LetterInput(
         kind=req.kind, lang=req.lang, as_of=as_of,
         person=Party(person.name, person.phone, person.email, person.id_number), loan=facts,
         proposal=proposal, proposal_source=source, plan_date=plan_date, start_assumed=assumed,
-        hardship=req.hardship, call=req.call, complaint=req.complaint, dispute=req.dispute,
+        hardship=req.hardship, call=req.call, complaint=complaint, dispute=req.dispute,
         settled_on=req.settled_on,
     )
     return inp, notices

@@ -92,7 +92,7 @@ def summary(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small corpus; results not saved unless --out")
-    parser.add_argument("--only", default="a,b,c,d,plan", help="comma-separated subset of a,b,c,d,plan")
+    parser.add_argument("--only", default="a,b,c,d,plan,web", help="comma-separated subset of a,b,c,d,plan,web")
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     which = {w.strip() for w in args.only.split(",") if w.strip()}
@@ -133,6 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         if plan_out is not None:
             plan_out.write_text(json.dumps(plan, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
             print(f"\nresults written to {plan_out}")
+    if "web" in which:  # the web app under 20 clients (benchmarks/bench_web.py) → results/web.json
+        from benchmarks import bench_web
+
+        web = {"date": results["date"], "machine": results["machine"], **bench_web.run(args.quick, log)}
+        print(bench_web.summary(web))
+        web_out = None if args.quick and args.out is None else DEFAULT_OUT.parent / "web.json"
+        if web_out is not None:
+            web_out.write_text(json.dumps(web, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            print(f"\nresults written to {web_out}")
     return 0
 
 

@@ -242,7 +242,7 @@ def test_record_an_offer_a_refusal_and_forget(demo: TestClient, store: Store) ->
     assert rec.offer.months == 24 and rec.offer.waiver_share == Decimal("0.5") and not rec.offer.refused
     r = demo.post("/plan/refusals/2", data={"kind": "settlement", "note": "客服说不行"}, follow_redirects=False)
     assert r.status_code == 303
-    html = demo.get("/plan").text
+    html = demo.get("/plan?lang=zh_CN").text
     assert "客服说不行" in html and t("webplan.answer_refused") in html
     assert 'value="2:settlement"' not in html  # a refused kind is no longer a what-if choice
     assert demo.post("/plan/forget/2/settlement", follow_redirects=False).status_code == 303

@@ -353,3 +353,24 @@ def test_complaint_cites_the_flagged_contacts_of_its_loan(demo_store: Store, lan
     assert other, "some demo loan has no flagged contact"
     inp_other, _ = prepare(demo_store, _req("complaint", other[0], lang))
     assert inp_other.complaint.incidents == ()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_credit_dispute_is_filled_from_a_contradicted_report_entry(tmp_path: Path, lang: str) -> None:
+    from xieshang.services.credit import add_check, add_entry
+
+    st = open_store(str(tmp_path / "s.sqlite"))
+    load_demo(st, today=TODAY)
+    ours = loan_status(get_loan(st, 4), TODAY)  # the demo's 微粒贷, 10 days overdue: band "1"
+    assert ours.dpd == 10
+    check = add_check(st, on=TODAY, channel="app", today=TODAY)
+    add_entry(st, check.id, account="微粒贷", loan_id=4, status_code="3", overdue=ours.overdue_amount + 1000)
+    inp, _ = prepare(st, _req("credit-dispute", 4, lang))
+    assert inp.dispute.entry and inp.dispute.wrong
+    text = to_markdown(build(inp)[0])
+    assert fmt_display(ours.overdue_amount) in text and fmt_display(ours.overdue_amount + 1000) in text
+    assert "3" in inp.dispute.wrong and "1" in inp.dispute.wrong
+    assert_no_placeholder(text)
+    # a loan whose report matches our records keeps the general wording
+    inp_other, _ = prepare(st, _req("credit-dispute", 1, lang))
+    assert inp_other.dispute.entry is None

@@ -323,6 +323,31 @@ def check_request(req: LetterRequest) -> None:
         raise UserError("letter.error.bad_to", value=req.complaint.to)
 
 
+def dispute_from_credit_report(store: Store, loan_id: int, lang: str, as_of: date) -> DisputeInfo | None:
+    """The entry and what is wrong with it, from the latest credit-report check of this loan
+    that our records contradict (``xieshang credit``), or ``None`` when there is none."""
+    from xieshang.documents.text import Texts
+    from xieshang.services.credit import dispute_candidates
+
+    found = [c for c in dispute_candidates(store, today=as_of) if c.loan_id == loan_id]
+    if not found:
+        return None
+    cand, tx = found[-1], Texts(lang)
+
+    def shown(value: str) -> str:  # an amount as money, a status code as it is
+        try:
+            return tx.money(Decimal(value))
+        except ArithmeticError:
+            return value
+
+    entry = tx("dispute.auto_entry", checked=tx.day(cand.checked_on), lender=cand.lender,
+               account=cand.entry.account, on=tx.day(cand.on), code=cand.entry.status_code,
+               overdue=tx.money(cand.entry.overdue))
+    wrong = "".join(tx(f"dispute.auto_{d.kind}", reported=shown(d.reported), ours=shown(d.ours), on=tx.day(cand.on))
+                    for d in cand.discrepancies)
+    return DisputeInfo(entry=entry, wrong=wrong)
+
+
 def complaint_incidents(store: Store, loan_id: int, lang: str) -> tuple[Incident, ...]:
     """The contact log's flagged entries for this loan, worded for a complaint in ``lang``:
     when, how, who was contacted, what happened, and each flag with the rule it cites."""
@@ -368,6 +393,9 @@ def prepare(store: Store, req: LetterRequest) -> tuple[LetterInput, list[tuple[s
         count = proposal.months + (1 if proposal.down_payment > 0 else 0)
         if limit is not None and count > limit:
             raise UserError("letter.error.card_months", max=limit, months=count)
+    dispute = req.dispute
+    if req.kind == "credit-dispute" and not (dispute.entry or dispute.wrong):
+        dispute = dispute_from_credit_report(store, loan.id, req.lang, as_of) or dispute
     complaint = req.complaint
     if req.kind == "complaint" and not complaint.incidents:
         complaint = replace(complaint, incidents=complaint_incidents(store, loan.id, req.lang))
@@ -375,7 +403,7 @@ def prepare(store: Store, req: LetterRequest) -> tuple[LetterInput, list[tuple[s
         kind=req.kind, lang=req.lang, as_of=as_of,
         person=Party(person.name, person.phone, person.email, person.id_number), loan=facts,
         proposal=proposal, proposal_source=source, plan_date=plan_date, start_assumed=assumed,
-        hardship=req.hardship, call=req.call, complaint=complaint, dispute=req.dispute,
+        hardship=req.hardship, call=req.call, complaint=complaint, dispute=dispute,
         settled_on=req.settled_on,
     )
     return inp, notices

@@ -126,6 +126,9 @@ def test_nav_and_guide_link_the_pages(demo: TestClient, store: Store) -> None:
     assert 'href="/agreements" aria-current="page"' in nav.text
     guide = demo.get("/guide")
     assert 'href="/prevention?guide=1"' in guide.text
+    assert 'href="/agreements?guide=1"' in guide.text and 'href="/credit"' in guide.text  # 协商之后's other pages
+    here = demo.get("/agreements?guide=1")
+    assert re.search(r'<li class="step[^"]* here">\s*<a href="/records\?guide=1" aria-current="step"', here.text)
     # From the guide, the page shows the steps with this one marked, and the way on.
     step = demo.get("/prevention?guide=1")
     assert 'aria-current="step"' in step.text and 'action="/guide/prevent/done"' in step.text
@@ -133,7 +136,12 @@ def test_nav_and_guide_link_the_pages(demo: TestClient, store: Store) -> None:
     # The step is done once its data exists: here, a budget.
     api = {s["key"]: s for s in demo.get("/api/guide").json()}
     assert not api["prevent"]["done"] and api["after"]["done"]  # the demo agreement is recorded
-    demo.post("/prevention/budget", data={"category": "房租", "planned": "2000"})
+    # A form posted from the guide stays in it: the error page and the page after saving show the steps.
+    bad = demo.post("/prevention/budget?guide=1", data={"category": "房租", "planned": "x"})
+    assert bad.status_code == 422 and 'aria-current="step"' in bad.text
+    assert 'action="/prevention/budget?guide=1#budget"' in bad.text
+    ok = demo.post("/prevention/budget?guide=1", data={"category": "房租", "planned": "2000"}, follow_redirects=False)
+    assert ok.headers["location"].startswith("/prevention?guide=1&")
     assert {s["key"]: s for s in demo.get("/api/guide").json()}["prevent"]["done"]
 
 
@@ -299,6 +307,11 @@ def test_credit_checks_entries_and_the_dispute_link(demo: TestClient, store: Sto
     assert query["kind"] == ["credit-dispute"] and query["loan"] == ["2"]
     assert query["credit_entry"] == [str(cand.entry.id)]
     assert t("web_after.credit.make_letter") in page.text
+    # The letters page opens on that letter with the entry and what is wrong filled in.
+    letter = demo.get(link.group(1).replace("&amp;", "&"))
+    assert letter.status_code == 200
+    assert re.search(r'<option value="credit-dispute" selected', letter.text)
+    assert f'value="{query["entry"][0]}"' in letter.text and query["wrong"][0] in letter.text
     for d in cand.discrepancies:
         assert t(f"after.credit.discrepancy.{d.kind}", reported=d.reported, ours=d.ours) in page.text
     # Filing the dispute: the reply deadline appears.

@@ -42,6 +42,13 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def back(request: Request, url: str) -> RedirectResponse:
+    """See ``url`` after a write, still in the guided start when the form was posted from it."""
+    if request.query_params.get("guide") == "1":
+        url = url.replace("?", "?guide=1&", 1)
+    return see_other(url)
+
+
 async def form_data(request: Request) -> dict[str, str]:
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
@@ -108,7 +115,7 @@ async def add(request: Request) -> Response:
         except UserError as exc:
             errors = after_error(exc, data, AGREEMENT_FIELDS).errors
             return page(request, add_values=data, add_errors=errors, status_code=422)
-        return see_other(f"/agreements?added={rec.id}#agreement-{rec.id}")
+        return back(request, f"/agreements?added={rec.id}#agreement-{rec.id}")
 
     return await run_in_threadpool(run)
 
@@ -131,7 +138,7 @@ async def change_status(request: Request, agreement_id: int) -> Response:
             return page(request, row_errors={agreement_id: " ".join(exc.errors.values())}, status_code=422)
         except UserError as exc:
             return page(request, row_errors={agreement_id: message(exc)}, status_code=422)
-        return see_other(f"/agreements?status={agreement_id}#agreement-{agreement_id}")
+        return back(request, f"/agreements?status={agreement_id}#agreement-{agreement_id}")
 
     return await run_in_threadpool(run)
 
@@ -141,7 +148,7 @@ def delete(request: Request, agreement_id: int) -> Response:
     from xieshang.services.agreements import remove_agreement
 
     remove_agreement(store_of(request), agreement_id)
-    return see_other(f"/agreements?removed={agreement_id}")
+    return back(request, f"/agreements?removed={agreement_id}")
 
 
 @router.post("/tasks")
@@ -159,7 +166,7 @@ async def add_task(request: Request) -> Response:
         except UserError as exc:
             errors = after_error(exc, data, TASK_FIELDS).errors
             return page(request, task_values=data, task_errors=errors, status_code=422)
-        return see_other(f"/agreements?task={task.id}#tasks")
+        return back(request, f"/agreements?task={task.id}#tasks")
 
     return await run_in_threadpool(run)
 
@@ -174,7 +181,7 @@ def task_done(request: Request, task_id: int) -> Response:
         if exc.key == "after.error.unknown_task":
             raise UserError("web.error.not_found") from None
         raise
-    return see_other(f"/agreements?task_done={task_id}#tasks")
+    return back(request, f"/agreements?task_done={task_id}#tasks")
 
 
 def calendar_response(request: Request, days: str, alarm_days: str) -> Response:

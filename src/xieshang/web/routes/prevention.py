@@ -28,7 +28,7 @@ from xieshang.web.forms_after import (
     budget_line_input,
     fund_input,
 )
-from xieshang.web.routes.agreements import form_data, guide_states, see_other
+from xieshang.web.routes.agreements import back, form_data, guide_states
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,7 +97,7 @@ async def set_line(request: Request) -> Response:
         except UserError as exc:
             return page(request, budget_values=data, budget_errors=after_error(exc, data, BUDGET_FIELDS).errors,
                         status_code=422)
-        return see_other(f"/prevention?month={line.month}&saved=budget#budget")
+        return back(request, f"/prevention?month={line.month}&saved=budget#budget")
 
     return await run_in_threadpool(run)
 
@@ -111,7 +111,7 @@ async def remove_line(request: Request) -> Response:
     def run() -> Response:
         line = remove_budget_line(store_of(request), data.get("month") or month_of(date.today()),
                                   data.get("kind", ""), data.get("category", ""))
-        return see_other(f"/prevention?month={line.month}&removed=budget#budget")
+        return back(request, f"/prevention?month={line.month}&removed=budget#budget")
 
     return await run_in_threadpool(run)
 
@@ -131,7 +131,7 @@ async def set_fund(request: Request) -> Response:
         except UserError as exc:
             return page(request, fund_values=data, fund_errors=after_error(exc, data, FUND_FIELDS).errors,
                         status_code=422)
-        return see_other("/prevention?saved=fund#fund")
+        return back(request, "/prevention?saved=fund#fund")
 
     return await run_in_threadpool(run)
 

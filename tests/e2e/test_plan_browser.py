@@ -35,6 +35,19 @@ def _load_demo(page: Any, server: str) -> None:
 def test_build_a_plan_and_change_a_whatif_on_a_phone(server: str, browser: Any, shots: Path) -> None:
     page = _page(browser, 360)
     _load_demo(page, server)
+    # finances first: a bad amount is refused next to its field, the typed text kept, nothing saved
+    page.get_by_role("link", name="经济状况").first.click()
+    page.wait_for_url("**/finances")
+    capacity = page.locator("#capacity").inner_text()
+    page.get_by_label("可动用存款（元）").fill("很多")
+    page.get_by_role("button", name="保存").click()
+    error = page.locator("#e-savings")
+    error.wait_for()
+    assert "很多" in error.inner_text()
+    assert page.get_by_label("可动用存款（元）").get_attribute("aria-invalid") == "true"
+    assert page.locator("#capacity").inner_text() == capacity
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(shots / "finances-error-360.png"), full_page=True)
     page.get_by_role("link", name="还款计划").first.click()
     page.wait_for_url("**/plan")
     assert page.locator("#plan-status .badge.ok").is_visible()  # the demo's plan fits

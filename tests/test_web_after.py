@@ -96,6 +96,9 @@ def test_pages_render_the_demo_in_each_language(demo: TestClient, store: Store, 
     assert t("after.status.confirmed-in-writing", lang=lang) in ag.text
     assert money(report.agreement.balance) in ag.text
     assert t("after.state.upcoming", lang=lang) in ag.text  # the adherence table, in words
+    assert 'role="img" aria-labelledby="agreement-1-chart-t agreement-1-chart-d"' in ag.text  # agreed vs paid
+    assert t("web_after.chart.title", lang=lang, id=1) in ag.text
+    assert money(report.adherence.remaining) in ag.text
     assert 'href="/agreements/calendar.ics' in ag.text or 'action="/agreements/calendar.ics"' in ag.text
     for item in due_items(store, days=30):
         assert item.on.isoformat() in ag.text

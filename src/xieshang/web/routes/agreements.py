@@ -10,15 +10,18 @@ shown next to its field and nothing is saved. The calendar is the same RFC 5545 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from xieshang.errors import UserError
+from xieshang.i18n import t
 from xieshang.web import guide
-from xieshang.web.context import render, store_of
+from xieshang.web.context import money, render, store_of
 from xieshang.web.forms import FormErrors
 from xieshang.web.forms_after import (
     AGREEMENT_FIELDS,
@@ -29,6 +32,10 @@ from xieshang.web.forms_after import (
     message,
     task_input,
 )
+
+if TYPE_CHECKING:
+    from xieshang.services.agreements import AgreementReport
+    from xieshang.services.case import LoanRecord
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,6 +78,32 @@ def _next_statuses(status: str) -> list[str]:
     return {PROPOSED: [VERBAL, WRITTEN, CANCELLED], VERBAL: [WRITTEN, CANCELLED], WRITTEN: [CANCELLED]}.get(status, [])
 
 
+def agreement_chart(report: AgreementReport, loan: LoanRecord, today: date) -> Markup:
+    """What was agreed against what was paid, both added up from the agreement's start (SVG)."""
+    from xieshang.money import ZERO
+    from xieshang.web.charts import Series, line_chart
+
+    a = report.agreement
+    agreed: list[tuple[int, Decimal]] = [(0, ZERO)]
+    total = ZERO
+    for inst in report.adherence.instalments:
+        total += inst.amount
+        agreed.append(((inst.due - a.start).days, total))
+    paid: list[tuple[int, Decimal]] = [(0, ZERO)]
+    so_far = ZERO
+    for p in sorted(loan.payments, key=lambda p: (p.on, p.id)):
+        if a.start <= p.on <= today:
+            so_far += p.amount
+            paid.append(((p.on - a.start).days, so_far))
+    paid.append((max((today - a.start).days, 0), so_far))
+    due_by_today = sum((i.amount for i in report.adherence.instalments if i.due <= today), ZERO)
+    return line_chart([Series(t("web_after.chart.agreed"), agreed), Series(t("web_after.chart.paid"), paid)],
+                      title=t("web_after.chart.title", id=a.id),
+                      description=t("web_after.chart.desc", due=money(due_by_today), paid=money(so_far),
+                                    total=money(total)),
+                      x_unit=t("web.chart.day_unit"), chart_id=f"agreement-{a.id}-chart")
+
+
 def page(request: Request, *, add_values: dict[str, str] | None = None, add_errors: dict[str, str] | None = None,
          task_values: dict[str, str] | None = None, task_errors: dict[str, str] | None = None,
          row_errors: dict[int, str] | None = None, status_code: int = 200) -> Response:
@@ -84,8 +117,10 @@ def page(request: Request, *, add_values: dict[str, str] | None = None, add_erro
     today = date.today()
     loans = list_loans(st)
     reports = [agreement_report(st, a.id, today) for a in list_agreements(st)]
+    by_id = {loan.id: loan for loan in loans}
+    charts = {r.agreement.id: agreement_chart(r, by_id[r.agreement.loan_id], today) for r in reports}
     ctx: dict[str, Any] = {
-        "area": "agreements", "today": today, "loans": loans, "reports": reports,
+        "area": "agreements", "today": today, "loans": loans, "reports": reports, "charts": charts,
         "due": due_items(st, days=DUE_DAYS, today=today), "due_days": DUE_DAYS, "tasks": list_tasks(st),
         "statuses": AGREEMENT_STATUSES[:3], "task_kinds": TASK_KINDS, "next_statuses": _next_statuses,
         "values": add_values or {}, "errors": add_errors or {},

@@ -152,8 +152,13 @@ class AttachmentStore:
                     return digest, False
             except SealedFileError:
                 pass  # a damaged copy: replaced below
+        created = [d for d in (self.root, target.parent) if not d.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".incoming.", dir=target.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".incoming.", dir=target.parent)
+        except BaseException:
+            self._drop_empty(created)
+            raise
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data if self.cipher is None else self.cipher.seal_file(data, digest))
@@ -162,8 +167,17 @@ class AttachmentStore:
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
+            self._drop_empty(created)  # a failed write (disk full, no permission) leaves no trace
             raise
         return digest, True
+
+    @staticmethod
+    def _drop_empty(folders: list[Path]) -> None:
+        for folder in reversed(folders):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
     def remove(self, sha256: str) -> None:
         """Take back a file written by a command that then failed (never used on older files)."""

@@ -299,6 +299,8 @@ def _rekey(store: Store, *, new_master: NewMaster | None, creating: bool) -> Rek
         attach_keyring(store.engine, ring)
         with store.transaction() as s:
             conn = s.connection()
+            if creating and s.get(CryptoMaster, 1) is not None:  # another process was quicker
+                raise CryptoError("crypto.error.already_enabled", path=store.location)
             if new_master is not None:
                 s.execute(delete(CryptoMaster))
                 s.flush()
@@ -351,7 +353,9 @@ def enable_empty(store: Store) -> None:
     assert master is not None
     try:
         _rekey(store, new_master=master, creating=True)
-    except IntegrityError:  # another process enabled it at the same moment: unlock theirs
+    except (IntegrityError, CryptoError) as exc:  # another process enabled it at the same moment
+        if isinstance(exc, CryptoError) and exc.key != "crypto.error.already_enabled":
+            raise
         from xieshang.store.crypto import unlock
 
         unlock(store)

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 from tests.records_helpers import content, png_bytes
-from tests.server_helpers import Party, add_account, client_for, fast_hashing, make_server, sign_in
+from tests.server_helpers import Party, add_account, client_for, fast_hashing, sign_in
 
 from xieshang.planner.options import OFFER_KINDS
-from xieshang.services.access import Server, grants_of_case
+from xieshang.services.access import Server, grants_of_case, open_server
 from xieshang.services.case import PersonInfo, init_case
 from xieshang.services.demo import load_demo
 from xieshang.services.transfer import export_case
@@ -173,13 +173,42 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def postgres() -> Iterator[str]:
+    """A PostgreSQL database for the second run of every test: ``XIESHANG_TEST_PG_URL``, else a
+    throwaway cluster from Debian's packages (tests/pg_cluster.py); skipped only where neither exists."""
+    import os
+    import secrets
+
+    given = os.environ.get("XIESHANG_TEST_PG_URL", "").strip()
+    if given:
+        yield given
+        return
+    try:
+        from tests.pg_cluster import Cluster, server_bin
+    except ImportError:
+        pytest.skip("no tests/pg_cluster.py")
+    found = server_bin()
+    if found is None:
+        pytest.skip("no PostgreSQL server programs (apt-get install postgresql)")
+    cluster = Cluster(found).start()
+    try:
+        name = "iso_" + secrets.token_hex(4)
+        cluster.admin(f"CREATE DATABASE {name}")
+        yield cluster.url(name)
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    url = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     with fast_hashing():
-        yield from _world(tmp_path_factory)
+        yield from _world(tmp_path_factory, url)
 
 
-def _world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server = make_server(Path(tmp_path_factory.mktemp("iso")))
+def _world(tmp_path_factory: pytest.TempPathFactory, url: str | None) -> Iterator[World]:
+    server = open_server(Path(tmp_path_factory.mktemp("iso")) / "data", database_url=url)
+    assert (server.cases_url is not None) == (url is not None)
     add_account(server, "admin", "admin")
     alice = add_account(server, "alice", "borrower", "Alice")
     bob = add_account(server, "bob", "borrower", "Bob")
@@ -230,6 +259,28 @@ def test_the_route_table_is_found(world: World) -> None:
     paths = {r.path for r in world.app_routes}
     assert {"/loans/{loan_id}", "/api/loans/{loan_id}", "/payments/{payment_id}/delete", "/login",
             "/account/access/{grant_id}/revoke", "/cases/{case_id}/open"} <= paths
+
+
+def test_each_case_is_a_store_of_its_own(world: World) -> None:
+    """SQLite: a file per case under the data dir; PostgreSQL: a schema per case, no files."""
+    bob_case = world.bob.account.case_id
+    assert bob_case
+    cases = world.server.data_dir / "cases"
+    if world.server.cases_url is None:
+        assert (cases / f"{bob_case}.sqlite").is_file()
+        return
+    assert not cases.exists()
+    from xieshang.store.db import make_engine
+
+    engine = make_engine(world.server.cases_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(f'SELECT lender FROM "case_{bob_case}".loan')).scalars().all()
+            schemas = set(conn.execute(text("SELECT schema_name FROM information_schema.schemata")).scalars())
+    finally:
+        engine.dispose()
+    assert rows and all(r.startswith(BOB_LENDER) for r in rows)
+    assert {"accounts", f"case_{bob_case}", f"case_{world.alice.account.case_id}"} <= schemas
 
 
 def test_every_route_parameter_can_be_exercised(world: World) -> None:

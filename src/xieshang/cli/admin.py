@@ -2,18 +2,22 @@
 
 ``create-user`` makes an account (the first admin has to come from here); ``invite`` prints a
 one-time sign-up link; ``users`` lists the accounts. All work on the accounts store of the data
-dir (``--data-dir`` or ``XIESHANG_DATA_DIR``), the same one ``xieshang serve --server`` uses.
+dir (``--data-dir`` or ``XIESHANG_DATA_DIR``), or of the PostgreSQL database of ``--db`` /
+``XIESHANG_DB`` — the same one ``xieshang serve --server`` uses.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xieshang.i18n import t
+
+if TYPE_CHECKING:
+    from xieshang.services.access import Server
 
 app = typer.Typer(help="服务器模式的账户 accounts of server mode (create users, invitations).", no_args_is_help=True)
 
@@ -27,6 +31,13 @@ def admin_root(
     """服务器模式的账户 Accounts of server mode."""
     if data_dir:
         os.environ["XIESHANG_DATA_DIR"] = data_dir
+
+
+def open_server() -> Server:
+    """The accounts of the data dir, or of the PostgreSQL database named by ``--db``/``XIESHANG_DB``."""
+    from xieshang.services.access import open_server as _open
+
+    return _open()
 
 
 def _read_password(stdin: bool) -> str:
@@ -46,15 +57,13 @@ def create_user(
 ) -> None:
     """创建账户 Create an account (a borrower also gets an empty case)."""
     from xieshang.services.accounts import check_role, create_account
-    from xieshang.store.accounts_db import open_accounts_store
-
     check_role(role)
     password = _read_password(password_stdin)
-    st = open_accounts_store()
+    server = open_server()
     try:
-        acc = create_account(st, username, password, role=role, display_name=name)
+        acc = create_account(server.accounts, username, password, role=role, display_name=name)
     finally:
-        st.close()
+        server.close()
     typer.echo(t("accounts.cli.created", username=acc.username, role=t(f"accounts.role.{acc.role}")))
     if acc.case_id:
         typer.echo(t("accounts.cli.case_made", case_id=acc.case_id))
@@ -68,13 +77,11 @@ def invite(
 ) -> None:
     """生成一次性邀请链接 Print a one-time sign-up link."""
     from xieshang.services.accounts import create_invitation, limits
-    from xieshang.store.accounts_db import open_accounts_store
-
-    st = open_accounts_store()
+    server = open_server()
     try:
-        token = create_invitation(st, role)
+        token = create_invitation(server.accounts, role)
     finally:
-        st.close()
+        server.close()
     typer.echo(t("accounts.cli.invite_link", role=t(f"accounts.role.{role}"), days=limits().invitation_days,
                  url=f"{base_url.rstrip('/')}/invite/{token}"))
 
@@ -84,13 +91,11 @@ def users(as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 outp
     """列出账户 List the accounts."""
     from xieshang.cli.output import print_json
     from xieshang.services.accounts import list_accounts
-    from xieshang.store.accounts_db import open_accounts_store
-
-    st = open_accounts_store()
+    server = open_server()
     try:
-        rows = list_accounts(st)
+        rows = list_accounts(server.accounts)
     finally:
-        st.close()
+        server.close()
     if as_json:
         print_json([{"id": a.id, "username": a.username, "display_name": a.display_name, "role": a.role,
                      "case_id": a.case_id} for a in rows])

@@ -11,8 +11,11 @@ The rules: a borrower opens their own case; a counsellor opens a case while its 
 grant is in force (revoking takes effect on the very next request: nothing is cached but the
 open database engine); an admin manages accounts and opens no case at all.
 
-PostgreSQL: :func:`case_location` is the single place that maps a case id to a store location;
-a PostgreSQL deployment maps it to a schema of its own (see docs/server.md).
+Where cases live: :func:`case_location` is the single place that maps a case id to a store. With
+SQLite (the default) it is a file per case under the data dir; when ``XIESHANG_DB`` is a
+PostgreSQL URL, a schema per case (``case_<id>``) in that database, reached through the URL's
+``search_path`` — the case store's own migrations run inside it unchanged — and the accounts
+store in the schema ``accounts`` (or wherever ``XIESHANG_ACCOUNTS_DB`` points).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class Server:
     accounts: Store
     data_dir: Path
     cookie_secure: bool = True
+    #: A PostgreSQL URL: cases are schemas in that database instead of files under ``data_dir``.
+    cases_url: str | None = None
     _cases: dict[str, Store] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,7 +59,7 @@ class Server:
         with self._lock:
             st = self._cases.get(case_id)
             if st is None:
-                st = open_store(case_location(self.data_dir, case_id), create=True)
+                st = open_store(case_location(self.data_dir, case_id, self.cases_url), create=True)
                 self._cases[case_id] = st
             return st
 
@@ -66,17 +71,47 @@ class Server:
         self.accounts.close()
 
 
-def open_server(data_dir: Path | None = None) -> Server:
-    from xieshang.store.accounts_db import configured_data_dir, open_accounts_store
+def open_server(data_dir: Path | None = None, *, database_url: str | None = None) -> Server:
+    """Server mode's state: SQLite files under ``data_dir``, or schemas in ``database_url``
+    (default ``XIESHANG_DB`` when it is a URL) for PostgreSQL."""
+    import os
+
+    from xieshang.store.accounts_db import ACCOUNTS_DB_ENV, configured_data_dir, open_accounts_store
+    from xieshang.store.db import ENV_VAR
 
     folder = data_dir or configured_data_dir()
-    return Server(accounts=open_accounts_store(folder), data_dir=folder)
+    base = database_url or os.environ.get(ENV_VAR, "").strip()
+    base = base if "://" in base else ""
+    accounts_url = os.environ.get(ACCOUNTS_DB_ENV, "").strip() or (schema_url(base, "accounts") if base else None)
+    return Server(accounts=open_accounts_store(folder, url=accounts_url), data_dir=folder, cases_url=base or None)
 
 
-def case_location(data_dir: Path, case_id: str) -> str:
-    """Where a case's store lives. Case ids are random hex made by the accounts service."""
+def schema_url(base_url: str, schema: str) -> str:
+    """``base_url`` whose connections use ``schema`` (created if missing) as their ``search_path``."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from xieshang.store.db import make_engine
+
+    if not schema.replace("_", "").isalnum():
+        raise UserError(NOT_FOUND)
+    engine = make_engine(base_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        engine.dispose()
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def case_location(data_dir: Path, case_id: str, base_url: str | None = None) -> str:
+    """Where a case's store lives: a SQLite file, or a PostgreSQL schema of ``base_url``.
+    Case ids are random hex made by the accounts service."""
     if not case_id.isalnum() or len(case_id) > 32:
         raise UserError(NOT_FOUND)
+    if base_url:
+        return schema_url(base_url, f"case_{case_id.lower()}")
     return str(data_dir / "cases" / f"{case_id}.sqlite")
 
 

@@ -11,7 +11,8 @@ Installed by :func:`install` only when the app is created with a :class:`~xiesha
    goes to ``/login`` (pages) or gets 401 (``/api``);
 3. a write (POST, PUT, PATCH, DELETE) must carry the session's CSRF token, in the
    ``X-CSRF-Token`` header (htmx sends it from ``hx-headers`` on ``<body>``; API clients set it)
-   or the ``csrf_token`` form field; otherwise 403 and the route never runs;
+   or the ``csrf_token`` form field (the first field of a multipart form); otherwise 403 and the
+   route never runs;
 4. HTML answers get the token as a hidden field in every ``<form method="post">``, so a page
    written without knowing about server mode is still protected and still works;
 5. when the request opened a case (through :func:`case_store`, which ``store_of`` calls), one
@@ -47,8 +48,9 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 #: Paths anyone may reach without signing in (exact, or a prefix ending in "/").
 PUBLIC = ("/login", "/static/", "/invite/", "/lang/")
-#: The largest request body the CSRF check buffers (the import form's limit, plus room).
-MAX_BODY = 6 * 1024 * 1024
+#: What the CSRF check reads at most: a urlencoded form whole, of a multipart form the first part.
+MAX_FORM_BYTES = 1024 * 1024
+FIRST_PART_BYTES = 64 * 1024
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM_TAG = re.compile(r"<form\b[^>]*\bmethod\s*=\s*[\"']?post\b[^>]*>", re.I)
 
@@ -128,30 +130,6 @@ async def _plain(send: Send, status: int, text: str, *, location: str | None = N
     await send({"type": "http.response.body", "body": body.encode("utf-8")})
 
 
-async def _form_token(scope: Scope, body: bytes) -> str | None:
-    ctype = (_header(scope.get("headers", []), "content-type") or "").lower()
-    if ctype.startswith("application/x-www-form-urlencoded"):
-        found = parse_qs(body.decode("latin-1")).get(CSRF_FIELD)
-        return found[0] if found else None
-    if ctype.startswith("multipart/form-data"):
-        from starlette.requests import Request
-
-        sent = False
-
-        async def once() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.request", "body": b"", "more_body": False}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        form = await Request(scope, once).form()
-        value = form.get(CSRF_FIELD)
-        await form.close()
-        return value if isinstance(value, str) else None
-    return None
-
-
 class ServerMiddleware:
     """Sessions, CSRF and the audit log around every request (see the module docstring)."""
 
@@ -198,7 +176,7 @@ class ServerMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 ctype = (_header(list(message.get("headers", [])), "content-type") or "").lower()
-                html = sess is not None and ctype.startswith("text/html")
+                html = sess is not None and ctype.startswith("text/html") and scope["method"] != "HEAD"
                 if html:
                     start.update(message)
                     return
@@ -227,33 +205,74 @@ class ServerMiddleware:
                                         method=scope["method"], path=path, status=status)
 
     async def _check_csrf(self, scope: Scope, receive: Receive, send: Send, sess: SessionInfo) -> Receive | None:
-        """The request's receive (replaying the buffered body), or ``None`` after a 403 was sent."""
+        """The request's receive (replaying what was read), or ``None`` after a 403 was sent.
+
+        With the header nothing is read. Otherwise the token is a form field: a urlencoded body is
+        read whole (small by nature); of a multipart body (uploads of up to 50 MB) only the first
+        part is read — the injected field is the form's first, so browsers send it first — and the
+        rest streams on untouched, so memory stays bounded whatever the upload.
+        """
         headers = scope.get("headers", [])
+        api = scope["path"].startswith("/api")
         sent_token = _header(headers, CSRF_HEADER)
-        body = b""
+        prefix = b""
         more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = bool(message.get("more_body"))
-            if len(body) > MAX_BODY:
-                await _plain(send, 413, t("web.error.too_large", limit="6 MB"), json=scope["path"].startswith("/api"))
-                return None
         if sent_token is None:
-            sent_token = await _form_token(scope, body)
+            ctype = (_header(headers, "content-type") or "").lower()
+            boundary = _boundary(ctype)
+            limit = FIRST_PART_BYTES if boundary else MAX_FORM_BYTES
+            while more and len(prefix) <= limit:
+                message = await receive()
+                prefix += message.get("body", b"")
+                more = bool(message.get("more_body"))
+                if boundary and prefix.count(b"--" + boundary) >= 2:
+                    break
+            if boundary:
+                sent_token = _first_part_token(prefix, boundary)
+            elif ctype.startswith("application/x-www-form-urlencoded") and not more:
+                found = parse_qs(prefix.decode("latin-1")).get(CSRF_FIELD)
+                sent_token = found[0] if found else None
         if not sent_token or not hmac.compare_digest(sent_token.encode(), sess.csrf_token.encode()):
-            await _plain(send, 403, t("accounts.error.csrf"), json=scope["path"].startswith("/api"))
+            await _plain(send, 403, t("accounts.error.csrf"), json=api)
             return None
+        if not prefix:
+            return receive
         replayed = False
+        rest_pending = more
 
         async def replay() -> Message:
             nonlocal replayed
             if replayed:
-                return await receive()
+                if rest_pending:
+                    return await receive()
+                return {"type": "http.request", "body": b"", "more_body": False}
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": prefix, "more_body": rest_pending}
 
         return replay
+
+
+def _boundary(ctype: str) -> bytes | None:
+    if not ctype.startswith("multipart/form-data"):
+        return None
+    for part in ctype.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key == "boundary" and value:
+            return value.strip('"').encode("latin-1")
+    return None
+
+
+def _first_part_token(body: bytes, boundary: bytes) -> str | None:
+    """The value of the multipart body's first part when that part is the CSRF field."""
+    marker = b"--" + boundary
+    start = body.find(marker)
+    end = body.find(b"\r\n" + marker, start + len(marker))
+    if start < 0 or end < 0:
+        return None
+    head, sep, value = body[start + len(marker):end].partition(b"\r\n\r\n")
+    if not sep or f'name="{CSRF_FIELD}"'.encode() not in head:
+        return None
+    return value.decode("latin-1")
 
 
 def _inject(html: str, token: str) -> str:

@@ -52,7 +52,8 @@ def _role(request: Request, *roles: str) -> accounts.SessionInfo:
 def login_page(request: Request, next: str = "/") -> Response:
     if request.state.xieshang_session is not None:
         return _see_other(_safe_next(next))
-    return render(request, "login.html", {"values": {"next": _safe_next(next)}, "error": None, "area": "login"})
+    return render(request, "login.html", {"values": {"next": _safe_next(next)}, "error": None, "area": "login", "server_page": True,
+                                           "min_password": accounts.limits().min_password})
 
 
 @router.post("/login")
@@ -64,7 +65,8 @@ def login(request: Request, username: Text = "", password: Text = "", next: Text
     except UserError as exc:
         status = 429 if exc.key == "accounts.error.too_many" else 422
         return render(request, "login.html", {"values": {"username": username, "next": _safe_next(next)},
-                                              "error": message(exc), "area": "login"}, status_code=status)
+                                              "error": message(exc), "area": "login", "server_page": True,
+                                           "min_password": accounts.limits().min_password}, status_code=status)
     token, _ = accounts.start_session(st, acc.id)
     return _signed_in(request, token, _safe_next(next))
 
@@ -90,7 +92,8 @@ def _invitation_role(request: Request, token: str) -> str:
 def invite_page(request: Request, token: str) -> Response:
     role = _invitation_role(request, token)
     return render(request, "invite.html", {"role": role, "token": token, "values": {}, "errors": {},
-                                           "area": "login"})
+                                           "area": "login", "server_page": True,
+                                           "min_password": accounts.limits().min_password})
 
 
 @router.post("/invite/{token}")
@@ -109,7 +112,8 @@ def invite_accept(request: Request, token: str, username: Text = "", display_nam
                  "accounts.error.password_mismatch": "confirm"}.get(exc.key, "password")
         return render(request, "invite.html", {"role": role, "token": token, "errors": {field: message(exc)},
                                                "values": {"username": username, "display_name": display_name},
-                                               "area": "login"}, status_code=422)
+                                               "area": "login", "server_page": True,
+                                           "min_password": accounts.limits().min_password}, status_code=422)
     new_token, _ = accounts.start_session(st, acc.id)
     return _signed_in(request, new_token, "/")
 

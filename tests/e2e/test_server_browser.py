@@ -1,0 +1,119 @@
+"""Server mode end to end in a real browser: ``xieshang admin create-user`` and ``xieshang serve
+--server`` as real processes on a free loopback port, driven by Playwright through Debian's
+Chromium at 360 px. A borrower signs in (the Secure, SameSite=Strict cookie works on loopback),
+loads the demo through a form that carries the injected CSRF field, grants access and reads
+the audit log; a counsellor is granted access, opens the case, and loses
+it when the borrower takes it back. Screenshots go to ``$XIESHANG_ARTIFACTS`` like the other tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.e2e.test_browser import START_TIMEOUT_S, _free_port, _no_horizontal_scroll, _page, browser, shots
+
+__all__ = ["browser", "shots"]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    env = {**os.environ, "XIESHANG_DATA_DIR": str(tmp_path / "data"), "XIESHANG_LANG": "zh_CN"}
+    for user, role in (("alice", "borrower"), ("carol", "counsellor")):
+        subprocess.run([sys.executable, "-m", "xieshang", "admin", "create-user", "--username", user, "--role", role,
+                        "--name", user.title(), "--password-stdin"], input=PASSWORD + "\n", env=env, check=True,
+                       capture_output=True, text=True)
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "xieshang", "serve", "--server", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/login", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail("xieshang serve --server did not start:\n" + (tmp_path / "server.log").read_text())
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _sign_in(page: Any, server: str, user: str) -> None:
+    page.goto(server + "/")
+    assert "/login" in page.url
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def test_a_borrower_and_a_counsellor_on_a_phone(server: str, browser: Any, shots: Path) -> None:
+    alice = _page(browser, 360)
+    alice.goto(server + "/login")
+    _no_horizontal_scroll(alice)
+    alice.screenshot(path=str(shots / "server-login-360.png"), full_page=True)
+    _sign_in(alice, server, "alice")
+    assert alice.url.endswith("/start")
+    cookie = next(c for c in alice.context.cookies() if c["name"] == "__Host-xieshang_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    assert alice.locator('form[action="/start/demo"] input[name="csrf_token"]').count() == 1
+    alice.get_by_role("button", name="载入演示").click()
+    alice.wait_for_url(server + "/")
+    assert alice.locator("article.debt").count() == 4
+    _no_horizontal_scroll(alice)
+
+    # grant Carol
+    alice.goto(server + "/account/access")
+    alice.get_by_label("咨询员的用户名").fill("carol")
+    alice.get_by_role("button", name="授权", exact=True).click()
+    alice.wait_for_url(server + "/account/access")
+    assert "Carol" in alice.locator("main").inner_text()
+    _no_horizontal_scroll(alice)
+    alice.screenshot(path=str(shots / "server-access-360.png"), full_page=True)
+
+    carol = _page(browser, 360)
+    _sign_in(carol, server, "carol")
+    assert carol.url.endswith("/cases")
+    carol.get_by_role("button", name="打开 Alice 的案件").click()
+    carol.wait_for_url(server + "/")
+    assert carol.locator("article.debt").count() == 4
+
+    # Alice takes access back; Carol's next page is not found
+    alice.goto(server + "/account/access")
+    alice.get_by_role("button", name="收回 Carol 的权限").click()
+    alice.wait_for_url(server + "/account/access")
+    response = carol.goto(server + "/loans")
+    assert response is not None and response.status == 404
+
+    alice.goto(server + "/account/audit")
+    text = alice.locator("main").inner_text()
+    assert "carol" in text and "收回授权" in text and "查看" in text
+    _no_horizontal_scroll(alice)
+    alice.screenshot(path=str(shots / "server-audit-360.png"), full_page=True)
+
+    # sign out: back to the sign-in page, the case is closed
+    alice.get_by_role("button", name="退出登录").click()
+    alice.wait_for_url("**/login")
+    alice.goto(server + "/loans")
+    assert "/login" in alice.url

@@ -495,3 +495,28 @@ def test_openapi_schema_lists_the_after_api(client: TestClient) -> None:
         assert path in paths, path
     assert "text/calendar" in paths["/api/calendar.ics"]["get"]["responses"]["200"]["content"]
     assert "/agreements" not in paths and "/prevention" not in paths  # pages are not in the API schema
+
+
+def test_after_progress_matches_the_services(store: Store) -> None:
+    """The guide's cheap existence checks agree with what the services would say."""
+    from xieshang.services.after_progress import after_progress
+    from xieshang.services.prevention import set_budget_line
+
+    load_demo(store)
+    today = date(2026, 5, 10)
+    assert after_progress(store, today) == set()
+    set_budget_line(store, "2026-06", "expense", "房租", planned=Decimal(2000))  # a later month: not this one's
+    assert after_progress(store, today) == set() and budget(store, "2026-05").source_month is None
+    set_budget_line(store, "2026-04", "expense", "房租", planned=Decimal(2000))  # an earlier one carries over
+    assert after_progress(store, today) == {"prevention"} and budget(store, "2026-05").source_month == "2026-04"
+    demo_agreement(store, 1)
+    assert after_progress(store, today) == {"prevention", "agreement"}
+
+
+def test_after_progress_counts_the_fund(store: Store) -> None:
+    from xieshang.services.after_progress import after_progress
+    from xieshang.services.prevention import set_emergency_fund
+
+    load_demo(store)
+    set_emergency_fund(store, target=Decimal(5000))
+    assert after_progress(store) == {"prevention"} and emergency_fund(store).updated_on is not None

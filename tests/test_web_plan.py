@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 import warnings
-from html import escape
 from collections.abc import Iterator
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,9 @@ def test_plan_page_shows_the_plan_the_table_the_charts_and_each_lenders_options(
         assert f'action="/plan/offers/{lid}"' in html
         assert f'value="{lid}:settlement"' in html  # a what-if refusal per lender
     assert t("webplan.save", lang=lang) in html
+    card = html[html.index('id="lender-2"'):html.index('id="lender-3"')]  # the card: typical options with sources
+    assert t("webplan.kind.interest-freeze", lang=lang) in card and t("plan.opt.typical", lang=lang) in card
+    assert t("webplan.months_list", lang=lang, months="12/24/36/60") in card and "cn_rules.md" in card
     assert 'hx-get="/plan/result"' in html and 'hx-target="#plan-result"' in html
 
 
@@ -280,7 +283,7 @@ def test_api_plan_whatif_save_show_and_answers(demo: TestClient, store: Store) -
     r = demo.post("/api/plan", json={"objective": "cost"})
     assert r.status_code == 200
     doc = r.json()
-    assert doc["feasible"] and [s["name"] for s in doc["strategies"]][0] == "optimal"
+    assert doc["feasible"] and doc["strategies"][0]["name"] == "optimal"
     assert demo.post("/api/plan", json={"objective": "cheapest"}).status_code == 422
     assert demo.get("/api/plan").status_code == 404
     before = _state(store)

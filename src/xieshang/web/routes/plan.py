@@ -200,8 +200,15 @@ def lenders_view(store: Store) -> list[dict[str, Any]]:
     out = []
     for lo in case_options(store):
         typical = [o for o in lo.options if o.typical and o.kind != "contract"]
-        out.append({"lo": lo, "kinds": option_kinds(lo), "offers": offers.get(lo.loan_id, []),
-                    "typical_count": len(typical),
+        kinds: dict[tuple[str, bool], set[int]] = {}
+        for o in lo.options:
+            if o.kind != "contract":
+                kinds.setdefault((o.kind, o.typical), set()).add(o.months)
+        if any(o.waiver_share > 0 for o in lo.options):
+            kinds.setdefault(("waiver", any(o.typical for o in lo.options if o.waiver_share > 0)), set())
+        listed = [{"kind": k, "typical": typ, "months": sorted(m for m in months if m)}
+                  for (k, typ), months in sorted(kinds.items())]
+        out.append({"lo": lo, "kinds": option_kinds(lo), "offers": offers.get(lo.loan_id, []), "listed": listed,
                     "sources": sorted({(o.source, o.confidence) for o in typical if o.source})})
     return out
 

@@ -295,3 +295,45 @@ def test_cli_enable_rotate_status_and_clear_errors(tmp_path: Path) -> None:
     assert "XIESHANG_KEY" in status and "1 attachments" in status
     wrong_key = run(db, "status", env={"XIESHANG_KEY": generate_key()}, check=2)
     assert "不匹配" in wrong_key.stderr
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str], answers: list[bytes]) -> tuple[str, int]:
+    """Run ``argv`` on a pseudo-terminal, typing each answer after each prompt; (output, exit code)."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(argv[0], argv, env)
+    out = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if pending and out.rstrip().endswith((b":", "：".encode())):
+            os.write(fd, pending.pop(0) + b"\n")
+    _, status = os.waitpid(pid, 0)
+    return out.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
+
+
+def test_the_cli_asks_for_the_passphrase_on_a_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    run(db, "demo")
+    run(db, "keys", "enable", "--passphrase", env={"XIESHANG_PASSPHRASE": "typed passphrase"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env["XIESHANG_DB"] = str(db)
+    exe = [sys.executable, "-m", "xieshang", "--lang", "en", "records", "verify"]
+    out, code = _on_a_terminal(exe, env, [b"typed passphrase"])
+    assert code == 0 and "Passphrase of the store" in out and "Intact" in out and "typed" not in out
+    out, code = _on_a_terminal(exe, env, [b"not the passphrase"])
+    assert code == 2 and "Wrong passphrase" in out

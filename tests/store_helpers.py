@@ -39,3 +39,22 @@ def raw(store: Store) -> Any:
         conn.isolation_level = None
         return conn
     return _Pg(store)
+
+
+def is_url(location: object) -> bool:
+    return "://" in str(location)
+
+
+def server_rows(url: str) -> list[Any]:
+    """Every row of every table of a server database (the SQLite tests compare file bytes too)."""
+    from sqlalchemy import inspect, text
+
+    from xieshang.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            names = sorted(inspect(conn).get_table_names())
+            return [(t, [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}" ORDER BY 1'))]) for t in names]
+    finally:
+        engine.dispose()

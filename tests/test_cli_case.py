@@ -9,12 +9,14 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store_helpers import is_url, server_rows
 
 TODAY = date.today()
 START = TODAY - timedelta(days=100)
@@ -28,7 +30,7 @@ def _drop_root_powers() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-def run(db: Path, *args: str, lang: str | None = None, check: int | None = 0,
+def run(db: Path | str, *args: str, lang: str | None = None, check: int | None = 0,
         as_plain_user: bool = False) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
     env["XIESHANG_DB"] = str(db)
@@ -44,12 +46,15 @@ def run(db: Path, *args: str, lang: str | None = None, check: int | None = 0,
     return proc
 
 
-def js(db: Path, *args: str) -> Any:
+def js(db: Path | str, *args: str) -> Any:
     return json.loads(run(db, *args, "--json").stdout)
 
 
-def snapshot(db: Path) -> tuple[bytes, list[Any]]:
-    """The store's bytes and every row of every table."""
+def snapshot(db: Path | str) -> tuple[bytes, list[Any]]:
+    """The store's bytes and every row of every table (a server database: its rows)."""
+    if is_url(db):
+        return b"", server_rows(str(db))
+    db = Path(db)
     data = db.read_bytes()
     try:
         with closing(sqlite3.connect(db)) as conn:
@@ -60,32 +65,32 @@ def snapshot(db: Path) -> tuple[bytes, list[Any]]:
     return data, rows
 
 
-def refused(db: Path, *args: str, contains: str, lang: str | None = None) -> str:
+def refused(db: Path | str, *args: str, contains: str, lang: str | None = None) -> str:
     """The command exits 2 with a message, no traceback, and the store is exactly as it was."""
-    before = snapshot(db) if db.exists() else None
+    before = snapshot(db) if is_url(db) or Path(db).exists() else None
     proc = run(db, *args, lang=lang, check=2)
     assert contains in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
-    after = snapshot(db) if db.exists() else None
+    after = snapshot(db) if is_url(db) or Path(db).exists() else None
     assert after == before
     return proc.stderr
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "store" / "case.sqlite"
-    run(path, "init", "--name", "李四")
-    return path
+def db(store_location: str) -> str:
+    """A store with a case, on SQLite and on PostgreSQL (``XIESHANG_DB`` is a path or a URL)."""
+    run(store_location, "init", "--name", "李四")
+    return store_location
 
 
-def add_wsd(db: Path) -> int:
+def add_wsd(db: Path | str) -> int:
     out = js(db, "loan", "add", "--profile", "wangshangdai", "--principal", "2万", "--rate", "日息万四",
              "--months", "12", "--start", START.isoformat(), "--contract-no", "C-001",
              "--contact", "phone=95188", "--set", "grace_days=3", "--notes", "第一笔")
     return int(out["id"])
 
 
-def test_init_loan_pay_flow(db: Path) -> None:
+def test_init_loan_pay_flow(db: str) -> None:
     refused(db, "init", "--name", "王五", contains="已经有案件")
     loan_id = add_wsd(db)
     card = js(db, "loan", "add", "--profile", "credit-card", "--lender", "招商银行信用卡",
@@ -136,7 +141,8 @@ def test_init_loan_pay_flow(db: Path) -> None:
     assert js(db, "pay", "list") == []  # the card's payment went with it
 
 
-def test_export_import_export_is_byte_identical(db: Path, tmp_path: Path) -> None:
+def test_export_import_export_is_byte_identical(db: str, tmp_path: Path,
+                                               new_store_location: Callable[[], str]) -> None:
     run(db, "demo", "--reset")
     loan_id = add_wsd(db)
     run(db, "pay", "add", str(loan_id), "123.45", "--date", (START + timedelta(days=1)).isoformat())
@@ -149,7 +155,7 @@ def test_export_import_export_is_byte_identical(db: Path, tmp_path: Path) -> Non
     assert doc["format"] == "xieshang-case" and doc["version"] == 1 and len(doc["loans"]) == 5
     assert list(doc) == ["format", "version", "person", "loans"]
 
-    other = tmp_path / "other" / "case.sqlite"
+    other = new_store_location()
     result = json.loads(run(other, "import", str(first), "--json").stdout)
     assert result["loans"] == 5
     second = tmp_path / "out" / "again.json"
@@ -173,7 +179,7 @@ def test_demo(tmp_path: Path) -> None:
     assert "Loaded the demo" in run(db, "demo", "--reset", lang="en").stdout
 
 
-def test_bad_input_exits_2_and_changes_nothing(db: Path, tmp_path: Path) -> None:
+def test_bad_input_exits_2_and_changes_nothing(db: str, tmp_path: Path) -> None:
     loan_id = add_wsd(db)
     run(db, "pay", "add", str(loan_id), "100", "--date", START.isoformat())
     refused(db, "pay", "add", "99", "100", contains="没有编号为 99 的借款")
@@ -232,9 +238,9 @@ def test_commands_before_init_and_db_from_newer_version(tmp_path: Path) -> None:
     refused(garbage, "loan", "list", contains="不是 xieshang 的数据库")
 
 
-def test_missing_value_without_terminal_is_an_error(db: Path) -> None:
+def test_missing_value_without_terminal_is_an_error(db: str, tmp_path: Path) -> None:
     refused(db, "loan", "add", contains="--profile")
-    fresh = db.parent / "fresh.sqlite"
+    fresh = tmp_path / "fresh.sqlite"
     proc = run(fresh, "init", check=2)
     assert "--name" in proc.stderr
 

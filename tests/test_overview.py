@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,8 +46,8 @@ AS_OF = date(2025, 6, 15)
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    monkeypatch.setenv("XIESHANG_DB", str(tmp_path / "case.sqlite"))
+def store(store_location: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    monkeypatch.setenv("XIESHANG_DB", store_location)
     set_language("zh_CN")
     st = open_case_store()
     init_case(st, PersonInfo(name="测试"))

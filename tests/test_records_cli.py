@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import zipfile
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.records_helpers import SAMPLES, png_bytes, write
+from tests.store_helpers import raw
+
+from xieshang.store.db import open_store
 
 
-def run(db: Path, *args: str, lang: str | None = None, check: int | None = 0) -> subprocess.CompletedProcess[str]:
+def run(db: Path | str, *args: str, lang: str | None = None, check: int | None = 0) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
     env["XIESHANG_DB"] = str(db)
     env["COLUMNS"] = "200"
@@ -26,13 +29,24 @@ def run(db: Path, *args: str, lang: str | None = None, check: int | None = 0) ->
     return proc
 
 
-def js(db: Path, *args: str) -> Any:
+def js(db: Path | str, *args: str) -> Any:
     return json.loads(run(db, *args, "--json").stdout)
 
 
 def _snapshot(db: Path) -> tuple[bytes, list[Path]]:
     folder = Path(str(db) + ".attachments")
     return db.read_bytes(), sorted(folder.rglob("*")) if folder.exists() else []
+
+
+@contextmanager
+def _raw(location: str) -> Iterator[Any]:
+    """Autocommit raw SQL on the store at ``location`` (SQLite or PostgreSQL)."""
+    store = open_store(location, create=False)
+    try:
+        with closing(raw(store)) as conn:
+            yield conn
+    finally:
+        store.close()
 
 
 def test_add_list_show_correct_verify_export(tmp_path: Path) -> None:
@@ -85,12 +99,12 @@ def test_add_list_show_correct_verify_export(tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_tampering_exits_1_and_names_the_entry(tmp_path: Path) -> None:
-    db = tmp_path / "s.sqlite"
+def test_tampering_exits_1_and_names_the_entry(tmp_path: Path, store_location: str) -> None:
+    db = store_location  # SQLite and PostgreSQL
     for hour in (9, 10, 11):
         run(db, "records", "add", "--when", f"2025-11-20 {hour}:00", "--tz", "+08:00", "--direction", "in",
             "--channel", "call", "--counterparty", "X", "--summary", f"call {hour}")
-    with closing(sqlite3.connect(db)) as conn, conn:
+    with _raw(db) as conn:
         conn.execute("UPDATE contact_entry SET summary = 'changed' WHERE id = 2")
     bad = run(db, "records", "verify", lang="en", check=1)
     assert "Entry #2 was edited" in bad.stdout
@@ -99,7 +113,7 @@ def test_tampering_exits_1_and_names_the_entry(tmp_path: Path) -> None:
     refused = run(db, "records", "export", str(tmp_path / "b.zip"), check=2)
     assert refused.stdout == "" and "records verify" in refused.stderr and "Traceback" not in refused.stderr
 
-    with closing(sqlite3.connect(db)) as conn, conn:
+    with _raw(db) as conn:
         conn.execute("UPDATE contact_entry SET summary = 'call 10' WHERE id = 2")
         conn.execute("DELETE FROM contact_entry WHERE id = 2")
     gone = run(db, "records", "verify", check=1)

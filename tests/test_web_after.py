@@ -1,5 +1,5 @@
 """The agreements and reminders, credit report and prevention pages and their JSON API, through
-FastAPI's TestClient on a real store: pages in zh_CN and en on the demo case (with the demo
+FastAPI's TestClient on a real store (SQLite and PostgreSQL): pages in zh_CN and en on the demo case (with the demo
 agreement), forms whose bad input shows an inline error and saves nothing, the calendar read
 back by icalendar, the afford check equal to the service's figures, and the API."""
 
@@ -10,7 +10,6 @@ import warnings
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,8 +43,9 @@ ROWS = (AgreementRow, TaskRow, CreditCheckRow, CreditEntryRow, BudgetLineRow, Em
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    st = open_store(str(tmp_path / "s.sqlite"))
+def store(store_location: str) -> Iterator[Store]:
+    """A new store on each back-end (SQLite, PostgreSQL; see conftest.py)."""
+    st = open_store(store_location)
     yield st
     st.close()
 

@@ -26,6 +26,14 @@ def _saved_plan(server: str) -> int:
         return exc.code
 
 
+def _unlabelled(page: Any) -> list[str]:
+    """Form controls without an accessible name (a label, aria-label or aria-labelledby)."""
+    return list(page.evaluate("""() => [...document.querySelectorAll(
+        'input:not([type=hidden]), select, textarea, button')].filter(el =>
+        !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')
+        && !(el.tagName === 'BUTTON' && el.textContent.trim())).map(el => el.outerHTML.slice(0, 80))"""))
+
+
 def _load_demo(page: Any, server: str) -> None:
     page.goto(server + "/")
     page.get_by_role("button", name="载入演示").click()
@@ -39,6 +47,7 @@ def test_build_a_plan_and_change_a_whatif_on_a_phone(server: str, browser: Any, 
     page.get_by_role("link", name="经济状况").first.click()
     page.wait_for_url("**/finances")
     capacity = page.locator("#capacity").inner_text()
+    assert _unlabelled(page) == []
     page.get_by_label("可动用存款（元）").fill("很多")
     page.get_by_role("button", name="保存").click()
     error = page.locator("#e-savings")
@@ -52,6 +61,7 @@ def test_build_a_plan_and_change_a_whatif_on_a_phone(server: str, browser: Any, 
     page.wait_for_url("**/plan")
     assert page.locator("#plan-status .badge.ok").is_visible()  # the demo's plan fits
     total_before = page.locator("#plan-total").inner_text()
+    assert _unlabelled(page) == []
     assert page.locator("#plan-result svg.chart").count() == 2
     _no_horizontal_scroll(page)
     page.screenshot(path=str(shots / "plan-360.png"), full_page=True)

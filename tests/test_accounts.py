@@ -137,6 +137,15 @@ def test_csrf_is_required_on_every_write(server: Server) -> None:
     r = c.post("/settings/import", data={"replace": "1", "csrf_token": alice.csrf},
                files={"file": ("case.json", export, "application/json")}, follow_redirects=False)
     assert r.status_code == 403
+    # a browser's boundary (mixed case, as WebKit makes them), written by hand
+    boundary = "----WebKitFormBoundaryAbCdEfGh12345678"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{alice.csrf}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"replace\"\r\n\r\n1\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.json\"\r\n"
+            f"Content-Type: application/json\r\n\r\n").encode() + export + f"\r\n--{boundary}--\r\n".encode()
+    r = c.post("/settings/import", content=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+               follow_redirects=False)
+    assert r.status_code == 303
     r = c.post("/settings/import", data={"replace": "1"}, files={"file": ("case.json", export, "application/json")},
                follow_redirects=False)
     assert r.status_code == 403
@@ -326,3 +335,18 @@ def test_the_shipped_cost_is_rfc_9106s() -> None:
     h = accounts.password_hasher()
     assert (h.time_cost, h.memory_cost, h.parallelism) == (3, 65536, 4)
     assert h.verify(h.hash(PASSWORD), PASSWORD)
+
+
+def test_signing_in_forgets_expired_sessions_and_old_attempts(server: Server) -> None:
+    from xieshang.store.accounts_models import LoginAttempt
+
+    acc = accounts.find_account(server.accounts, "alice")
+    assert acc is not None
+    long_ago = accounts.now_utc() - timedelta(days=2)
+    accounts.start_session(server.accounts, acc.id, now=long_ago)
+    with pytest.raises(accounts.UserError):
+        accounts.authenticate(server.accounts, "alice", "wrong password", ip="198.51.100.1", now=long_ago)
+    sign_in(server, "alice")
+    with server.accounts.transaction() as s:
+        assert s.scalar(select(func.count(WebSession.id))) == 1
+        assert s.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.at <= long_ago)) == 0

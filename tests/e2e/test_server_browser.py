@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from tests.e2e.test_browser import START_TIMEOUT_S, _free_port, _no_horizontal_scroll, _page, browser, shots
+from tests.e2e.test_letters_records import _png
 
 __all__ = ["browser", "shots"]
 PASSWORD = "correct horse battery"
@@ -68,7 +69,7 @@ def _sign_in(page: Any, server: str, user: str) -> None:
     page.wait_for_load_state()
 
 
-def test_a_borrower_and_a_counsellor_on_a_phone(server: str, browser: Any, shots: Path) -> None:
+def test_a_borrower_and_a_counsellor_on_a_phone(server: str, browser: Any, shots: Path, tmp_path: Path) -> None:
     alice = _page(browser, 360)
     alice.goto(server + "/login")
     _no_horizontal_scroll(alice)
@@ -82,6 +83,20 @@ def test_a_borrower_and_a_counsellor_on_a_phone(server: str, browser: Any, shots
     alice.wait_for_url(server + "/")
     assert alice.locator("article.debt").count() == 4
     _no_horizontal_scroll(alice)
+
+    # a multipart form with an upload: the injected CSRF field goes first, the file streams after it
+    alice.goto(server + "/records")
+    alice.locator("#f-when").fill("2026-01-05T23:30")
+    alice.locator("#f-tz").fill("+08:00")
+    alice.locator("#f-direction").select_option("incoming")
+    alice.locator("#f-channel").select_option("call")
+    alice.locator("#f-counterparty").fill("某催收公司")
+    alice.locator("#f-summary").fill("催收电话。")
+    alice.locator("#f-attach").set_input_files(str(_png(tmp_path / "shot.png")))
+    alice.locator("#entry-form button[type=submit]").first.click()
+    alice.wait_for_url("**/records?added=*")
+    href = alice.locator(".attachments a").first.get_attribute("href")
+    assert href and alice.request.get(server + href).body() == (tmp_path / "shot.png").read_bytes()
 
     # grant Carol
     alice.goto(server + "/account/access")
@@ -105,6 +120,7 @@ def test_a_borrower_and_a_counsellor_on_a_phone(server: str, browser: Any, shots
     alice.wait_for_url(server + "/account/access")
     response = carol.goto(server + "/loans")
     assert response is not None and response.status == 404
+    assert carol.request.get(server + href).status == 404
 
     alice.goto(server + "/account/audit")
     text = alice.locator("main").inner_text()

@@ -218,8 +218,9 @@ class ServerMiddleware:
         prefix = b""
         more = True
         if sent_token is None:
-            ctype = (_header(headers, "content-type") or "").lower()
-            boundary = _boundary(ctype)
+            raw_type = _header(headers, "content-type") or ""
+            ctype = raw_type.lower()
+            boundary = _boundary(raw_type)  # case matters: WebKit's boundaries are mixed case
             limit = FIRST_PART_BYTES if boundary else MAX_FORM_BYTES
             while more and len(prefix) <= limit:
                 message = await receive()
@@ -252,12 +253,12 @@ class ServerMiddleware:
         return replay
 
 
-def _boundary(ctype: str) -> bytes | None:
-    if not ctype.startswith("multipart/form-data"):
+def _boundary(content_type: str) -> bytes | None:
+    if not content_type.lower().startswith("multipart/form-data"):
         return None
-    for part in ctype.split(";")[1:]:
+    for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
-        if key == "boundary" and value:
+        if key.lower() == "boundary" and value:
             return value.strip('"').encode("latin-1")
     return None
 

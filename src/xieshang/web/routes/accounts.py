@@ -67,6 +67,7 @@ def login(request: Request, username: Text = "", password: Text = "", next: Text
         return render(request, "login.html", {"values": {"username": username, "next": _safe_next(next)},
                                               "error": message(exc), "area": "login", "server_page": True,
                                            "min_password": accounts.limits().min_password}, status_code=status)
+    accounts.prune(st)  # forget expired sessions and old attempts, a little at every sign-in
     token, _ = accounts.start_session(st, acc.id)
     return _signed_in(request, token, _safe_next(next))
 

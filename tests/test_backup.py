@@ -230,3 +230,21 @@ def test_backup_during_a_burst_of_writes_is_consistent(new_store_location: Calla
         finally:
             st.close()
     assert counts == sorted(counts) and counts[-1] > counts[0] >= 1
+
+
+def test_a_backup_moves_between_back_ends(pg_database: Callable[..., str], tmp_path: Path) -> None:
+    """SQLite → PostgreSQL → SQLite: the same export, rows and attachments all the way."""
+    lite = str(tmp_path / "first" / "case.sqlite")
+    att = folder(tmp_path, "lite")
+    make_case(lite, tmp_path, att)
+    to_pg, back = tmp_path / "to-pg.zip", tmp_path / "back.zip"
+    run(lite, "backup", str(to_pg), attachments=att)
+    pg, pg_att = pg_database(), folder(tmp_path, "pg")
+    run(pg, "restore", str(to_pg), attachments=pg_att)
+    run(pg, "backup", str(back), attachments=pg_att)
+    again, again_att = str(tmp_path / "again" / "case.sqlite"), folder(tmp_path, "again")
+    run(again, "restore", str(back), attachments=again_att)
+    export = run(lite, "export", attachments=att).stdout
+    assert run(pg, "export", attachments=pg_att).stdout == export == run(again, "export", attachments=again_att).stdout
+    assert rows(lite) == rows(pg) == rows(again)
+    assert json.loads(run(again, "records", "verify", "--json", attachments=again_att).stdout)["intact"] is True

@@ -337,3 +337,23 @@ def test_the_cli_asks_for_the_passphrase_on_a_terminal(tmp_path: Path) -> None:
     assert code == 0 and "Passphrase of the store" in out and "Intact" in out and "typed" not in out
     out, code = _on_a_terminal(exe, env, [b"not the passphrase"])
     assert code == 2 and "Wrong passphrase" in out
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_web_app_reads_and_serves_an_encrypted_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from xieshang.web.app import create_app
+
+    monkeypatch.setenv("XIESHANG_KEY", generate_key())
+    store = open_store(str(tmp_path / "s.sqlite"))
+    _fill(store, tmp_path)
+    assert SECRET_SUMMARY not in _raw_dump(store)
+    client = TestClient(create_app(store), raise_server_exceptions=False)
+    page = client.get("/records")
+    assert page.status_code == 200 and SECRET_SUMMARY in page.text
+    digest = sha256(png_bytes(7)).hexdigest()
+    served = client.get(f"/records/attachments/{digest}")
+    assert served.status_code == 200 and served.content == png_bytes(7)  # the plaintext, not the sealed file
+    assert _files(store)[0].read_bytes() != png_bytes(7)
+    store.close()

@@ -321,3 +321,19 @@ def test_the_schema_documents_the_plan_api(client: TestClient) -> None:
     assert {"get", "put"} <= set(paths["/api/finances"])
     assert "FinancesOut" in schema["components"]["schemas"] and "PlanOut" in schema["components"]["schemas"]
     assert "/finances" not in paths and "/plan/result" not in paths  # pages stay out of the API schema
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_new_case_is_sent_to_its_finances_first(client: TestClient, store: Store, lang: str) -> None:
+    client.post("/start/init", data={"name": "小李"})
+    html = client.get(f"/plan?lang={lang}").text
+    assert t("webplan.need_finances_title", lang=lang) in html
+    assert t("webplan.error.no_finances", lang=lang).split("\"")[0] in html and "xieshang finances set" not in html
+    assert 'href="/finances' in html
+    page = client.get(f"/finances?lang={lang}&guide=1").text
+    assert t("webplan.fin.none_yet", lang=lang) in page and 'class="steps"' in page
+    assert 'action="/guide/finances/done"' in page
+    # a what-if income is enough to try a plan before anything is entered (no debts yet here)
+    r = client.get(f"/plan/result?income=8000&lang={lang}", headers={"HX-Request": "true"})
+    assert t("webplan.error.no_loans", lang=lang) in r.text
+    assert get_finances(store) is None

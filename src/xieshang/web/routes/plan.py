@@ -218,6 +218,16 @@ def lenders_view(store: Store) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 
 
+#: Service errors whose CLI wording names a command: the page says it in its own words.
+WEB_WORDING = ("plan.error.no_finances", "plan.error.no_income", "plan.error.no_loans", "plan.error.nothing_to_save")
+
+
+def _web_message(exc: UserError) -> str:
+    if exc.key in WEB_WORDING:
+        return t("webplan.error." + exc.key.rsplit(".", 1)[-1])
+    return message(exc)
+
+
 def _run(store: Store, inp: PlanInput) -> tuple[PlanResult | None, str | None, str | None, dict[str, str]]:
     """(result, error text, error key, what-if field errors) for one run."""
     from xieshang.services.plan import plan_case
@@ -231,7 +241,7 @@ def _run(store: Store, inp: PlanInput) -> tuple[PlanResult | None, str | None, s
     except UserError as exc:
         if exc.key.startswith("error.money") or exc.key == "plan.error.bad_refuse":
             return None, None, None, service_error(exc, (*WHATIF_FIELDS, "refuse")).errors
-        return None, message(exc), exc.key, {}
+        return None, _web_message(exc), exc.key, {}
 
 
 def _result_ctx(request: Request, inp: PlanInput, errors: dict[str, str]) -> dict[str, Any]:
@@ -313,7 +323,7 @@ async def save(request: Request) -> Response:
         errs = exc.errors
         return await run_in_threadpool(lambda: _page(request, inp, errs, status_code=422))
     except UserError as exc:
-        errs = {"save": message(exc)}
+        errs = {"save": _web_message(exc)}
         return await run_in_threadpool(lambda: _page(request, inp, errs, status_code=422))
     return _see_other("/plan?saved=1#saved")
 

@@ -578,3 +578,18 @@ def test_fuzzed_uploads_never_crash_or_half_write(log_store: tuple[Store, Path],
         for p in paths:
             p.unlink(missing_ok=True)
     assert verify_log(store).intact
+
+
+def test_temporary_files_of_a_killed_write_are_swept(tmp_path: Path) -> None:
+    from xieshang.records.attachments import AttachmentStore, sha256_hex
+
+    files = AttachmentStore(tmp_path / "att")
+    folder = files.path_of(sha256_hex(png_bytes(2))).parent
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".incoming.killed", folder / ".incoming.in-progress"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    digest, new = files.put(png_bytes(2))  # the next write into that folder sweeps it
+    assert new and files.read(digest) == png_bytes(2)
+    assert not stale.exists() and fresh.exists()  # a write in progress elsewhere is left alone

@@ -21,6 +21,9 @@ from typing import Protocol
 #: The largest attachment accepted (a long call recording in MP3 or M4A fits; WAV of an hour does not).
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
+#: A temporary ``.incoming.*`` file older than this was left by a killed process (see :meth:`AttachmentStore.sweep`).
+STALE_SECONDS = 3600.0
+
 #: Media type → file extension used in bundles.
 EXTENSIONS = {
     "image/png": "png",
@@ -169,7 +172,25 @@ class AttachmentStore:
             Path(tmp).unlink(missing_ok=True)
             self._drop_empty(created)  # a failed write (disk full, no permission) leaves no trace
             raise
+        self.sweep(target.parent)
         return digest, True
+
+    @staticmethod
+    def sweep(folder: Path, older_than: float = STALE_SECONDS) -> int:
+        """Remove temporary files that a killed process left behind (older than ``older_than``
+        seconds, so a write in progress elsewhere is never touched); how many were removed."""
+        import time
+
+        limit = time.time() - older_than
+        removed = 0
+        for stale in folder.glob(".incoming.*"):
+            try:
+                if stale.stat().st_mtime < limit:
+                    stale.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
 
     @staticmethod
     def _drop_empty(folders: list[Path]) -> None:

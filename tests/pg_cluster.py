@@ -6,6 +6,8 @@ runs ``initdb`` (trust authentication, superuser ``xieshang``) and starts the se
 is thrown away). PostgreSQL refuses to run as root, so as root every server command runs as the
 ``postgres`` system user (``runuser``), which owns the temporary folder. :meth:`Cluster.stop`
 stops the server (``pg_ctl stop -m immediate``) and removes the folder; it is safe to call twice.
+A small watchdog process does the same if the process that started the server dies without
+stopping it (a killed test worker), so no server outlives the test run.
 
 Used by ``tests/conftest.py`` (one cluster per pytest-xdist worker). By hand::
 
@@ -20,12 +22,27 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 #: Where Debian puts the server programs (``/usr/lib/postgresql/<major>/bin``); ``XIESHANG_PG_BIN`` overrides.
 _DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
 SUPERUSER = "xieshang"
+
+#: The watchdog: wait while the owner lives, then stop the server and remove its folder.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+owner, root, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(0.5)
+subprocess.run(cmd, capture_output=True, timeout=60, check=False)
+shutil.rmtree(root, ignore_errors=True)
+"""
 
 
 def server_bin() -> Path | None:
@@ -53,6 +70,7 @@ class Cluster:
         self.socket = self.root / "sock"
         self.log = self.root / "server.log"
         self.running = False
+        self._watchdog: subprocess.Popen[bytes] | None = None
         self._as: list[str] = []
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
@@ -78,6 +96,10 @@ class Cluster:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
                   "-t", "60", "-o", options, "start")
         self.running = True
+        stop = [*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+        self._watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.root), *stop],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True)
         return self
 
     def stop(self) -> None:
@@ -86,6 +108,10 @@ class Cluster:
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket}"

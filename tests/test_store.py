@@ -264,3 +264,22 @@ def test_database_url_is_read_when_xieshang_db_is_not_set(monkeypatch: pytest.Mo
     assert configured_location() == "postgresql://u@h/db"
     monkeypatch.setenv("XIESHANG_DB", "/tmp/x.sqlite")
     assert configured_location() == "/tmp/x.sqlite"
+
+
+def test_database_url_option_and_variable_choose_the_store(tmp_path: Path) -> None:
+    """``--database-url`` wins over ``XIESHANG_DB``; ``DATABASE_URL`` is used when nothing else is set."""
+    import os
+    import subprocess
+    import sys
+
+    def run(env_extra: dict[str, str], *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "DATABASE_URL"))}
+        proc = subprocess.run([sys.executable, "-m", "xieshang", *args], env={**env, **env_extra},
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+
+    named, option, from_env = tmp_path / "named.sqlite", tmp_path / "option.sqlite", tmp_path / "env.sqlite"
+    run({"XIESHANG_DB": str(named)}, "--database-url", str(option), "init", "--name", "甲")
+    assert option.is_file() and not named.exists()
+    run({"DATABASE_URL": str(from_env)}, "init", "--name", "乙")
+    assert from_env.is_file()

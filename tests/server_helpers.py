@@ -21,6 +21,15 @@ from xieshang.services.accounts import AccountInfo, create_account
 from xieshang.web.app import create_app
 
 PASSWORD = "correct horse battery"
+#: Variables that would point a server-mode subprocess at another database than its data dir.
+DB_VARS = ("XIESHANG_DB", "DATABASE_URL", "XIESHANG_ACCOUNTS_DB")
+
+
+def sqlite_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``xieshang`` subprocess in server mode on SQLite files."""
+    import os
+
+    return {**{k: v for k, v in os.environ.items() if k not in DB_VARS}, **extra}
 BASE = "https://testserver"
 
 
@@ -48,7 +57,8 @@ def fast_hashing() -> Iterator[None]:
 
 
 def make_server(tmp_path: Path) -> Server:
-    return open_server(tmp_path / "data")
+    """Server mode on SQLite files in ``tmp_path`` (even when the suite runs with a PostgreSQL ``XIESHANG_DB``)."""
+    return open_server(tmp_path / "data", database_url="")
 
 
 def client_for(server: Server) -> TestClient:

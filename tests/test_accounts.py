@@ -6,7 +6,6 @@ local mode left exactly as it was."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from tests.server_helpers import (
     fast_hashing,
     make_server,
     sign_in,
+    sqlite_env,
 )
 
 from xieshang.i18n import t
@@ -278,7 +278,7 @@ def test_counsellor_page_lists_granted_cases(server: Server) -> None:
 
 
 def test_admin_cli_creates_users_and_invitations(tmp_path: Path) -> None:
-    env = {**os.environ, "XIESHANG_DATA_DIR": str(tmp_path / "d"), "XIESHANG_LANG": "en"}
+    env = sqlite_env(XIESHANG_DATA_DIR=str(tmp_path / "d"), XIESHANG_LANG="en")
     exe = [sys.executable, "-m", "xieshang"]
     r = subprocess.run([*exe, "admin", "create-user", "--username", "root", "--role", "admin",
                         "--password-stdin"], input=PASSWORD + "\n", env=env, capture_output=True, text=True,

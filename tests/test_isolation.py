@@ -201,14 +201,14 @@ def postgres() -> Iterator[str]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    url = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    url = request.getfixturevalue("postgres") if request.param == "postgresql" else ""
     with fast_hashing():
         yield from _world(tmp_path_factory, url)
 
 
-def _world(tmp_path_factory: pytest.TempPathFactory, url: str | None) -> Iterator[World]:
+def _world(tmp_path_factory: pytest.TempPathFactory, url: str) -> Iterator[World]:
     server = open_server(Path(tmp_path_factory.mktemp("iso")) / "data", database_url=url)
-    assert (server.cases_url is not None) == (url is not None)
+    assert (server.cases_url is not None) == bool(url)
     add_account(server, "admin", "admin")
     alice = add_account(server, "alice", "borrower", "Alice")
     bob = add_account(server, "bob", "borrower", "Bob")
@@ -408,3 +408,18 @@ def test_the_test_itself_sees_signatures() -> None:
     r = RouteInfo("/x/{loan_id}/{key}", frozenset({"GET"}), {"loan_id": int, "key": str}, "m", None, False)
     assert "/x/1/situation" in r.urls() and len(r.urls()) == len(IDS) * len(STR_VALUES["key"])
     assert inspect.isfunction(_sample)
+
+
+def test_server_mode_follows_a_postgresql_store_location(postgres: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``xieshang --db postgresql://… serve --server`` (and the admin CLI) put accounts and cases in
+    that database; a plain ``postgresql://`` URL gets the psycopg 3 driver."""
+    monkeypatch.setenv("XIESHANG_DB", postgres.replace("postgresql+psycopg://", "postgresql://"))
+    monkeypatch.delenv("XIESHANG_ACCOUNTS_DB", raising=False)
+    server = open_server(tmp_path / "data")
+    try:
+        assert server.cases_url is not None and server.cases_url.startswith("postgresql+psycopg://")
+        assert "search_path" in server.accounts.location or "search_path%3D" in server.accounts.location
+        assert not (tmp_path / "data" / "accounts.sqlite").exists()
+    finally:
+        server.close()

@@ -8,7 +8,6 @@ it when the borrower takes it back. Screenshots go to ``$XIESHANG_ARTIFACTS`` li
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 from tests.e2e.test_browser import START_TIMEOUT_S, _free_port, _no_horizontal_scroll, _page, browser, shots
 from tests.e2e.test_letters_records import _png
+from tests.server_helpers import sqlite_env
 
 __all__ = ["browser", "shots"]
 PASSWORD = "correct horse battery"
@@ -27,7 +27,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "XIESHANG_DATA_DIR": str(tmp_path / "data"), "XIESHANG_LANG": "zh_CN"}
+    env = sqlite_env(XIESHANG_DATA_DIR=str(tmp_path / "data"), XIESHANG_LANG="zh_CN")
     for user, role in (("alice", "borrower"), ("carol", "counsellor")):
         subprocess.run([sys.executable, "-m", "xieshang", "admin", "create-user", "--username", user, "--role", role,
                         "--name", user.title(), "--password-stdin"], input=PASSWORD + "\n", env=env, check=True,

@@ -72,18 +72,27 @@ class Server:
 
 
 def open_server(data_dir: Path | None = None, *, database_url: str | None = None) -> Server:
-    """Server mode's state: SQLite files under ``data_dir``, or schemas in ``database_url``
-    (default ``XIESHANG_DB`` when it is a URL) for PostgreSQL."""
+    """Server mode's state: SQLite files under ``data_dir``, or schemas in ``database_url`` for
+    PostgreSQL. ``None`` means the store location the CLI would use (``--db``, ``XIESHANG_DB`` …) when
+    that is a URL; ``""`` means SQLite whatever the environment says."""
     import os
 
     from xieshang.store.accounts_db import ACCOUNTS_DB_ENV, configured_data_dir, open_accounts_store
-    from xieshang.store.db import ENV_VAR
+    from xieshang.store.db import configured_location
 
     folder = data_dir or configured_data_dir()
-    base = database_url or os.environ.get(ENV_VAR, "").strip()
-    base = base if "://" in base else ""
+    base = configured_location() if database_url is None else database_url
+    base = _psycopg(base) if "://" in base else ""
     accounts_url = os.environ.get(ACCOUNTS_DB_ENV, "").strip() or (schema_url(base, "accounts") if base else None)
     return Server(accounts=open_accounts_store(folder, url=accounts_url), data_dir=folder, cases_url=base or None)
+
+
+def _psycopg(url: str) -> str:
+    """``postgresql://`` / ``postgres://`` → the psycopg 3 driver xieshang ships with."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def schema_url(base_url: str, schema: str) -> str:

@@ -29,6 +29,9 @@ getcontext().prec = 34
 
 ZERO = Decimal(0)
 FEN = Decimal("0.01")
+#: Larger amounts are typing mistakes (no consumer debt comes near a trillion yuan); refusing them
+#: also keeps every amount inside the store's 64-bit integer of fen.
+MAX_AMOUNT = Decimal(10) ** 12
 
 ROUNDING_MODES: dict[str, str] = {
     "half-up": ROUND_HALF_UP,
@@ -133,6 +136,8 @@ def parse_money(text: str | Decimal | int, *, allow_negative: bool = False, fiel
             value = -value
     if not value.is_finite():
         raise UserError("error.money.unparseable", value=str(text), field=field)
+    if abs(value) > MAX_AMOUNT:
+        raise UserError("error.money.too_large", value=str(text), field=field)
     if value != value.quantize(FEN, rounding=ROUND_HALF_UP):
         raise UserError("error.money.too_precise", value=str(text), field=field)
     if value < 0 and not allow_negative:

@@ -400,8 +400,12 @@ def init_case(store: Store, info: PersonInfo) -> PersonInfo:
 # ---------------------------------------------------------------------------------------
 
 
+#: SQLite's largest integer: a bigger id (typed in a URL) is simply unknown, not an overflow.
+MAX_ID = 2**63 - 1
+
+
 def _loan_row(session: Session, loan_id: int) -> Loan:
-    row = session.get(Loan, loan_id)
+    row = session.get(Loan, loan_id) if 0 < loan_id <= MAX_ID else None
     if row is None:
         raise UserError("error.case.unknown_loan", id=loan_id)
     return row
@@ -610,7 +614,7 @@ def list_payments(store: Store, loan_id: int | None = None) -> list[PaymentRecor
 def remove_payment(store: Store, payment_id: int) -> PaymentRecord:
     with store.transaction() as s:
         _require_person(s, store)
-        row = s.get(PaymentRow, payment_id)
+        row = s.get(PaymentRow, payment_id) if 0 < payment_id <= MAX_ID else None
         if row is None:
             raise UserError("error.case.unknown_payment", id=payment_id)
         rec = _payment_record(row)

@@ -30,9 +30,31 @@ from xieshang.web.forms import (
     parse_day,
 )
 
-router = APIRouter(tags=["xieshang"])
-
 Json = dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    key: str = Field(description="Message key, stable across languages.")
+    message: str = Field(description="The message in the request's language.")
+    field: str | None = Field(default=None, description="The input field at fault, when there is one.")
+    fields: dict[str, str] | None = Field(default=None, description="Every field at fault and its message.")
+    detail: list[dict[str, Any]] | None = Field(default=None, description="Where a request was malformed.")
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the API (documented on every operation, so the schema is honest)."""
+
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Malformed request (e.g. a body that is not JSON)."},
+    404: {"model": ErrorOut, "description": "Unknown id."},
+    409: {"model": ErrorOut, "description": "No case yet, or one already."},
+    422: {"model": ErrorOut, "description": "Bad input; nothing was written."},
+}
+
+router = APIRouter(tags=["xieshang"], responses=ERRORS)
 Text = Annotated[str | int | None, Field(default=None, description="Text as typed; an amount may be an integer.")]
 AsOf = Annotated[str | None, Query(description="As-of date YYYY-MM-DD (default today).", max_length=40)]
 

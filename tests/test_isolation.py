@@ -383,6 +383,8 @@ def test_a_counsellor_sees_a_case_only_while_granted(world: World) -> None:
     assert carol.client.post("/api/loans/1/payments", json={"amount": "1.00"}, headers=h).status_code == 404
     assert BOB_LENDER not in carol.client.get("/loans").text
     assert carol.client.post(f"/cases/{bob_case}/open", headers=h, follow_redirects=False).status_code == 404
+    r = carol.client.get("/", follow_redirects=False)  # the closed case is forgotten: home is the list again
+    assert r.status_code == 303 and r.headers["location"] == "/cases"
     # the audit log shows Bob what Carol did, the grant and the revocation
     page = bob.client.get("/account/audit").text
     assert "carol" in page and "/api/loans/1/payments" in page

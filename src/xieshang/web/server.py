@@ -89,10 +89,17 @@ def session_of(request: Request) -> SessionInfo:
 def case_store(request: Request) -> Store:
     """The case store this request may use, or the not-found error; remembered for the audit log."""
     from xieshang.services.access import case_for, open_case
+    from xieshang.services.accounts import set_active_case
 
     sess = session_of(request)
     case_id = case_for(sess.account, sess.active_case_id)
-    store = open_case(server_of(request), sess.account, case_id)
+    server = server_of(request)
+    try:
+        store = open_case(server, sess.account, case_id)
+    except UserError:
+        if sess.active_case_id is not None:  # access taken back: the counsellor's home is /cases again
+            set_active_case(server.accounts, sess.id, None)
+        raise
     request.scope.setdefault("state", {})["xieshang_case"] = case_id
     return store
 

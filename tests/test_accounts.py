@@ -350,3 +350,28 @@ def test_signing_in_forgets_expired_sessions_and_old_attempts(server: Server) ->
     with server.accounts.transaction() as s:
         assert s.scalar(select(func.count(WebSession.id))) == 1
         assert s.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.at <= long_ago)) == 0
+
+
+def test_api_clients_get_the_token_from_api_session(server: Server) -> None:
+    alice = sign_in(server, "alice")
+    info = alice.client.get("/api/session").json()
+    assert info == {"username": "alice", "role": "borrower", "csrf_token": alice.csrf, "case": True}
+    r = alice.client.post("/api/demo", headers={"X-CSRF-Token": info["csrf_token"]})
+    assert r.status_code == 200, r.text
+    assert client_for(server).get("/api/session").status_code == 401
+
+
+def test_a_disabled_account_is_signed_out_and_cannot_sign_in(server: Server, tmp_path: Path) -> None:
+    alice = sign_in(server, "alice")
+    assert alice.client.get("/api/session").status_code == 200
+    accounts.disable_account(server.accounts, "alice")
+    assert alice.client.get("/api/session").status_code == 401
+    r = client_for(server).post("/login", data={"username": "alice", "password": PASSWORD})
+    assert r.status_code == 422
+    with pytest.raises(accounts.UserError):
+        accounts.disable_account(server.accounts, "nobody")
+    env = sqlite_env(XIESHANG_DATA_DIR=str(tmp_path / "data"), XIESHANG_LANG="en")
+    r = subprocess.run([sys.executable, "-m", "xieshang", "admin", "disable", "--username", "carol"], env=env,
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and "Account carol disabled" in r.stdout, r.stderr
+    assert accounts.find_account(server.accounts, "carol") is None

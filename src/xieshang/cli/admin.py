@@ -86,6 +86,19 @@ def invite(
                  url=f"{base_url.rstrip('/')}/invite/{token}"))
 
 
+@app.command("disable")
+def disable(username: Annotated[str, typer.Option("--username", help="用户名 user name.")]) -> None:
+    """停用账户 Disable an account: it cannot sign in, its sessions end; its case is kept."""
+    from xieshang.services.accounts import disable_account
+
+    server = open_server()
+    try:
+        acc = disable_account(server.accounts, username)
+    finally:
+        server.close()
+    typer.echo(t("accounts.cli.disabled", username=acc.username))
+
+
 @app.command("users")
 def users(as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 output JSON.")] = False) -> None:
     """列出账户 List the accounts."""

@@ -334,6 +334,18 @@ def change_password(st: Store, account_id: int, old: str, new: str, confirm: str
         s.execute(q)
 
 
+def disable_account(st: Store, username: str, *, now: datetime | None = None) -> AccountInfo:
+    """Stop an account from signing in (its sessions end at once); its case and log are kept."""
+    with st.transaction() as s:
+        acc = s.scalar(select(Account).where(Account.username == username.strip().lower()))
+        if acc is None:
+            raise UserError("accounts.error.no_account", username=username.strip())
+        if acc.disabled_at is None:
+            acc.disabled_at = now or now_utc()
+        s.execute(delete(WebSession).where(WebSession.account_id == acc.id))
+        return _info(s, acc)
+
+
 def prune(st: Store, *, now: datetime | None = None) -> None:
     """Forget expired sessions and sign-in attempts older than both windows."""
     at = now or now_utc()

@@ -119,6 +119,17 @@ def invite_accept(request: Request, token: str, username: Text = "", display_nam
     return _signed_in(request, new_token, "/")
 
 
+@router.get("/api/session")
+def api_session(request: Request) -> Response:
+    """For API clients: who is signed in, the CSRF token to send as ``X-CSRF-Token`` on writes."""
+    from fastapi.responses import JSONResponse
+
+    sess = session_of(request)
+    return JSONResponse({"username": sess.account.username, "role": sess.account.role,
+                         "csrf_token": sess.csrf_token,
+                         "case": access.case_for(sess.account, sess.active_case_id) is not None})
+
+
 # --- my account ------------------------------------------------------------------------
 
 

@@ -26,9 +26,11 @@ from xieshang.store.db import open_store
 
 
 def run(location: str, *args: str, check: int | None = 0, lang: str = "en",
-        attachments: Path | None = None) -> subprocess.CompletedProcess[str]:
+        attachments: Path | None = None, key: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG", "DATABASE_URL"))}
     env["XIESHANG_DB"] = location
+    if key is not None:
+        env["XIESHANG_KEY"] = key
     env["COLUMNS"] = "200"
     if attachments is not None:
         env["XIESHANG_ATTACHMENTS"] = str(attachments)
@@ -55,13 +57,13 @@ def folder(tmp_path: Path, name: str) -> Path:
     return tmp_path / f"att-{name}"
 
 
-def make_case(location: str, tmp_path: Path, attachments: Path) -> None:
-    run(location, "demo", "--reset", attachments=attachments)
+def make_case(location: str, tmp_path: Path, attachments: Path, key: str | None = None) -> None:
+    run(location, "demo", "--reset", attachments=attachments, key=key)
     shot = tmp_path / "shot.png"
     shot.write_bytes(png_bytes(42))
     run(location, "records", "add", "--when", "2025-11-20 23:40", "--tz", "+08:00", "--direction", "in",
         "--channel", "call", "--counterparty", "某催收公司", "--counterparty-kind", "agency",
-        "--summary", "深夜来电，威胁通知家人。", "--attach", str(shot), attachments=attachments)
+        "--summary", "深夜来电，威胁通知家人。", "--attach", str(shot), attachments=attachments, key=key)
 
 
 def test_restore_into_an_empty_store_is_identical(new_store_location: Callable[[], str], tmp_path: Path) -> None:
@@ -248,3 +250,24 @@ def test_a_backup_moves_between_back_ends(pg_database: Callable[..., str], tmp_p
     assert run(pg, "export", attachments=pg_att).stdout == export == run(again, "export", attachments=again_att).stdout
     assert rows(lite) == rows(pg) == rows(again)
     assert json.loads(run(again, "records", "verify", "--json", attachments=again_att).stdout)["intact"] is True
+
+
+def test_an_encrypted_store_is_backed_up_encrypted(new_store_location: Callable[[], str], tmp_path: Path) -> None:
+    """With encryption at rest the backup holds ciphertext and sealed files; the same key restores it."""
+    from xieshang.store.crypto import generate_key
+
+    key = generate_key()
+    source, target = new_store_location(), new_store_location()
+    src_att, dst_att = folder(tmp_path, "src"), folder(tmp_path, "dst")
+    make_case(source, tmp_path, src_att, key=key)
+    file = tmp_path / "secret.zip"
+    run(source, "backup", str(file), attachments=src_att, key=key)
+    with zipfile.ZipFile(file) as zf:
+        everything = b"".join(zf.read(n) for n in zf.namelist())
+    assert "深夜来电".encode() not in everything and png_bytes(42) not in everything
+    run(target, "restore", str(file), attachments=dst_att, key=key)  # the empty target made its own keys first
+    assert run(source, "export", attachments=src_att, key=key).stdout == \
+        run(target, "export", attachments=dst_att, key=key).stdout
+    assert json.loads(run(target, "records", "verify", "--json", attachments=dst_att, key=key).stdout)["intact"]
+    refused = run(target, "status", check=2, attachments=dst_att, key=generate_key())
+    assert "Traceback" not in refused.stderr

@@ -10,6 +10,10 @@ A backup is one ZIP file (format ``xieshang-backup``, version 1)::
 It is portable: a backup of a SQLite store restores into PostgreSQL and the other way round.
 Dates and times are ISO text, JSON columns stay JSON, everything else is a JSON scalar.
 
+It is a faithful copy: the tables are read as they are in the database (reflected, not through
+the models), so with encryption at rest the sensitive values stay ciphertext, the wrapped keys
+come along, and attachment files are copied as stored (sealed); restoring needs the same key.
+
 Consistency while others keep writing:
 
 * SQLite: the sqlite3 backup API copies the live database (WAL mode, other writers allowed) into
@@ -28,10 +32,12 @@ the transaction is rolled back and the attachment files it added are removed: al
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -42,7 +48,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, DateTime, Table, func, select, text
+from sqlalchemy import Date, DateTime, MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import StatementError
 
@@ -77,11 +83,24 @@ class BackupReport:
                 "tables": self.tables, "attachments": self.attachments, "sha256": self.sha256}
 
 
+#: Tables a store may fill by itself when it is opened (encryption at rest enabled on an empty
+#: store with a key configured): they do not make a store "not empty", and a restore replaces them.
+SELF_MADE = frozenset({"crypto_master", "crypto_key"})
+
+
 def tables() -> list[Table]:
     """Every table of the store's models, parents before children."""
     from xieshang.store.models import Base
 
     return list(Base.metadata.sorted_tables)
+
+
+def db_tables(conn: Connection) -> list[Table]:
+    """Every table in the database as it is (reflected, plain column types), parents first;
+    Alembic's version table is not data."""
+    meta = MetaData()
+    meta.reflect(bind=conn)
+    return [t for t in meta.sorted_tables if t.name != "alembic_version"]
 
 
 def backend_of(store: Store) -> str:
@@ -131,14 +150,15 @@ def _revision(conn: Connection) -> str:
 
 
 def _read_snapshot(conn: Connection) -> tuple[str, dict[str, bytes], dict[str, int], set[str]]:
-    from xieshang.store.models_records import ContactAttachmentRow
-
     revision = _revision(conn)
     dumps: dict[str, bytes] = {}
     counts: dict[str, int] = {}
-    for table in tables():
+    found = db_tables(conn)
+    for table in found:
         dumps[table.name], counts[table.name] = _dump_table(conn, table)
-    shas = {str(s) for s in conn.scalars(select(ContactAttachmentRow.sha256).distinct())}
+    shas: set[str] = set()
+    if any(t.name == "contact_attachment" for t in found):
+        shas = {str(s) for s in conn.scalars(text("SELECT DISTINCT sha256 FROM contact_attachment"))}
     return revision, dumps, counts, shas
 
 
@@ -208,25 +228,28 @@ def backup(store: Store, path: Path, *, now: datetime | None = None) -> BackupRe
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-            for table in tables():
-                name = f"tables/{table.name}.jsonl"
-                data = dumps[table.name]
+            for table_name, data in dumps.items():
+                name = f"tables/{table_name}.jsonl"
                 zf.writestr(name, data)
-                members[name] = {"sha256": _sha(data), "size": len(data), "rows": counts[table.name]}
+                members[name] = {"sha256": _sha(data), "size": len(data), "rows": counts[table_name]}
             for sha in sorted(shas):
                 name = f"attachments/{sha}"
                 if not files.has(sha):
                     raise UserError("backup.error.attachment_missing", sha256=sha, folder=str(files.root))
-                data = files.read(sha)
-                if _sha(data) != sha:
+                try:
+                    plain = files.read(sha)  # opened with the store's key when it is encrypted
+                except ValueError:
+                    plain = b""
+                if _sha(plain) != sha:
                     raise UserError("backup.error.attachment_changed", sha256=sha, folder=str(files.root))
+                data = files.path_of(sha).read_bytes()  # as stored (sealed, with encryption at rest)
                 zf.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data,
                             compress_type=zipfile.ZIP_STORED)
-                members[name] = {"sha256": sha, "size": len(data)}
+                members[name] = {"sha256": _sha(data), "size": len(data), "plain_sha256": sha}
             manifest = {
                 "format": FORMAT, "version": VERSION, "revision": revision, "backend": backend_of(store),
                 "created_utc": (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
-                "tables": [t.name for t in tables()], "members": members,
+                "tables": list(dumps), "members": members,
             }
             zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
             raw.flush()
@@ -289,7 +312,10 @@ def read_backup(path: Path) -> _Backup:
     attachments: dict[str, bytes] = {}
     for name, blob in contents.items():
         if name.startswith("attachments/"):
-            attachments[name.removeprefix("attachments/")] = blob
+            sha = name.removeprefix("attachments/")
+            if not re.fullmatch(r"[0-9a-f]{64}", sha):
+                raise UserError("backup.error.damaged", path=str(path), member=name)
+            attachments[sha] = blob
         elif name.startswith("tables/") and name.endswith(".jsonl"):
             try:
                 lines = blob.decode("utf-8").splitlines()
@@ -300,19 +326,38 @@ def read_backup(path: Path) -> _Backup:
     return _Backup(manifest=manifest, tables=parsed, attachments=attachments)
 
 
-def _is_empty(conn: Connection) -> bool:
-    return all(not conn.execute(select(func.count()).select_from(table)).scalar_one() for table in tables())
+def _is_empty(conn: Connection, found: list[Table]) -> bool:
+    return all(not conn.execute(select(func.count()).select_from(t)).scalar_one()
+               for t in found if t.name not in SELF_MADE)
 
 
-def _fix_sequences(conn: Connection) -> None:
+def _fix_sequences(conn: Connection, found: list[Table]) -> None:
     """PostgreSQL: move every serial id's sequence past the restored ids."""
-    for table in tables():
+    for table in found:
         for col in table.primary_key.columns:
             seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
                                {"t": table.name, "c": col.name}).scalar()
             if seq:
                 conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{table.name}"), 0) + 1, false)'),
                              {"s": seq})
+
+
+def _write_raw(target: Path, data: bytes) -> bool:
+    """Put an attachment file back as it was stored; ``False`` when it is already there."""
+    if target.is_file():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".incoming.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
 
 
 def restore(store: Store, path: Path) -> BackupReport:
@@ -326,31 +371,32 @@ def restore(store: Store, path: Path) -> BackupReport:
     if manifest.get("revision") != current:
         raise UserError("backup.error.revision", path=str(path), revision=str(manifest.get("revision")),
                         current=current)
-    known = {t.name: t for t in tables()}
-    unknown = sorted(set(found.tables) - set(known))
-    if unknown:
-        raise UserError("backup.error.damaged", path=str(path), member=f"tables/{unknown[0]}.jsonl")
-    for name, (header, _rows) in found.tables.items():
-        if header != [c.name for c in known[name].columns]:
-            raise UserError("backup.error.damaged", path=str(path), member=f"tables/{name}.jsonl")
     files = attachment_store(store)
-    added: list[str] = []
+    added: list[Path] = []
     try:
         with store.engine.begin() as conn:
-            if not _is_empty(conn):
+            target = db_tables(conn)
+            known = {t.name: t for t in target}
+            unknown = sorted(set(found.tables) - set(known))
+            if unknown:
+                raise UserError("backup.error.damaged", path=str(path), member=f"tables/{unknown[0]}.jsonl")
+            for name, (header, _rows) in found.tables.items():
+                if header != [c.name for c in known[name].columns]:
+                    raise UserError("backup.error.damaged", path=str(path), member=f"tables/{name}.jsonl")
+            if not _is_empty(conn, target):
                 raise UserError("backup.error.not_empty", path=store.location)
+            for table in reversed(target):  # keys the target made for itself encrypt nothing yet
+                if table.name in SELF_MADE:
+                    conn.execute(table.delete())
             for sha, blob in sorted(found.attachments.items()):
                 try:
-                    digest, new = files.put(blob)
+                    if _write_raw(files.path_of(sha), blob):
+                        added.append(files.path_of(sha))
                 except OSError as exc:
                     raise UserError("backup.error.attachments", folder=str(files.root),
                                     detail=exc.strerror or str(exc)) from exc
-                if digest != sha:
-                    raise UserError("backup.error.damaged", path=str(path), member=f"attachments/{sha}")
-                if new:
-                    added.append(sha)
             counts: dict[str, int] = {}
-            for table in tables():
+            for table in target:
                 header, rows = found.tables.get(table.name, ([], []))
                 counts[table.name] = len(rows)
                 if not rows:
@@ -364,10 +410,12 @@ def restore(store: Store, path: Path) -> BackupReport:
                 except (ValueError, TypeError, StatementError) as exc:
                     raise UserError("backup.error.damaged", path=str(path), member=member) from exc
             if backend_of(store) == "postgresql":
-                _fix_sequences(conn)
+                _fix_sequences(conn, target)
     except BaseException:
-        for sha in added:
-            files.remove(sha)
+        for file in added:
+            file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                file.parent.rmdir()
         raise
     return BackupReport(path=str(path), backend=backend_of(store), revision=current, tables=counts,
                         attachments=len(found.attachments), sha256=_file_sha(path.expanduser()))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from tests.records_helpers import png_bytes
 
 from xieshang.services.backup import tables
@@ -271,3 +271,40 @@ def test_an_encrypted_store_is_backed_up_encrypted(new_store_location: Callable[
     assert json.loads(run(target, "records", "verify", "--json", attachments=dst_att, key=key).stdout)["intact"]
     refused = run(target, "status", check=2, attachments=dst_att, key=generate_key())
     assert "Traceback" not in refused.stderr
+
+
+def test_a_backup_of_an_older_version_restores_and_is_upgraded(new_store_location: Callable[[], str],
+                                                                tmp_path: Path) -> None:
+    """A store at the first revision (as an old xieshang left it), backed up as it is, restores into
+    a store of this version: migrated down, filled, migrated up in one transaction."""
+    from alembic import command
+
+    from xieshang.services import backup as bk
+    from xieshang.store.db import Store, alembic_config, known_revisions, make_engine
+
+    old_loc = new_store_location()
+    engine = make_engine(old_loc if "://" in old_loc else f"sqlite:///{old_loc}")
+    if "://" not in old_loc:
+        Path(old_loc).parent.mkdir(parents=True)
+    with engine.begin() as conn:
+        if "://" in old_loc:
+            command.downgrade(alembic_config(conn), "base")
+        command.upgrade(alembic_config(conn), known_revisions()[0])
+        conn.execute(text("INSERT INTO person (id, name, locale) VALUES (1, '老用户', 'zh_CN')"))
+        conn.execute(text(
+            "INSERT INTO loan (id, person_id, lender, profile_id, product, principal_fen, rate, term_months, "
+            "start_date, method, overrides, contacts) VALUES (1, 1, '网商银行', 'wangshangdai', 'loan', 1200000, "
+            "'0.0004/daily', 12, '2025-01-10', 'equal-installment', '{}', '[]')"))
+        conn.execute(text("INSERT INTO payment (id, loan_id, paid_on, amount_fen) VALUES (1, 1, '2025-02-10', 110000)"))
+    file = tmp_path / "old.zip"
+    old = Store(location=old_loc, engine=engine)
+    report = bk.backup(old, file)
+    assert report.revision == known_revisions()[0]
+    engine.dispose()
+    target, att = new_store_location(), folder(tmp_path, "dst")
+    run(target, "restore", str(file), attachments=att)
+    assert run(target, "export", attachments=att).stdout == run(old_loc, "export", attachments=att).stdout
+    listed = json.loads(run(target, "pay", "list", "--json", attachments=att).stdout)
+    assert [p["amount"] for p in listed] == ["1100.00"]
+    refused = run(target, "restore", str(file), check=2, attachments=att)
+    assert "already holds data" in refused.stderr

@@ -28,6 +28,9 @@ Restore reads and checks the whole file first (manifest, every member's SHA-256,
 revision), then refuses a store that holds anything, then writes the attachment files and all
 rows in one transaction (PostgreSQL sequences moved past the restored ids). If anything fails,
 the transaction is rolled back and the attachment files it added are removed: all or nothing.
+A backup made by an older version (a schema revision this one ships) goes into the schema it was
+made with: inside the same transaction the empty store is migrated down to that revision, the rows
+are written, and the store is migrated up to head. A newer revision is refused.
 """
 
 from __future__ import annotations
@@ -360,21 +363,42 @@ def _write_raw(target: Path, data: bytes) -> bool:
     return True
 
 
+def _migrate(conn: Connection, revision: str, *, down: bool) -> None:
+    """Move an (empty) store's schema inside the restore's transaction."""
+    from alembic import command
+
+    from xieshang.store.db import alembic_config
+
+    for table in reversed(db_tables(conn)):
+        if table.name in SELF_MADE:
+            conn.execute(table.delete())
+    if down:
+        command.downgrade(alembic_config(conn), revision)
+    else:
+        command.upgrade(alembic_config(conn), revision)
+
+
 def restore(store: Store, path: Path) -> BackupReport:
     """Restore the backup at ``path`` into ``store``, which must be empty. All or nothing."""
     from xieshang.services.records import attachment_store
+    from xieshang.store.db import known_revisions
 
     found = read_backup(path)
     manifest = found.manifest
     with store.engine.connect() as conn:
         current = _revision(conn)
-    if manifest.get("revision") != current:
-        raise UserError("backup.error.revision", path=str(path), revision=str(manifest.get("revision")),
-                        current=current)
+    wanted = str(manifest.get("revision"))
+    older = wanted != current
+    if older and wanted not in known_revisions():
+        raise UserError("backup.error.revision", path=str(path), revision=wanted, current=current)
     files = attachment_store(store)
     added: list[Path] = []
     try:
         with store.engine.begin() as conn:
+            if older:  # a backup of an older version: into the schema it was made with, then upgrade
+                if not _is_empty(conn, db_tables(conn)):
+                    raise UserError("backup.error.not_empty", path=store.location)
+                _migrate(conn, wanted, down=True)
             target = db_tables(conn)
             known = {t.name: t for t in target}
             unknown = sorted(set(found.tables) - set(known))
@@ -409,6 +433,9 @@ def restore(store: Store, path: Path) -> BackupReport:
                     conn.execute(table.insert(), values)
                 except (ValueError, TypeError, StatementError) as exc:
                     raise UserError("backup.error.damaged", path=str(path), member=member) from exc
+            if older:
+                _migrate(conn, "head", down=False)
+                target = db_tables(conn)
             if backend_of(store) == "postgresql":
                 _fix_sequences(conn, target)
     except BaseException:

@@ -121,6 +121,15 @@ def test_restore_refuses_a_store_with_data_and_damaged_files(new_store_location:
     not_zip.write_text("hello")
     assert "not a xieshang backup" in run(target, "restore", str(not_zip), check=2).stderr
     assert "There is no backup file" in run(target, "restore", str(tmp_path / "none.zip"), check=2).stderr
+    newer = tmp_path / "newer.zip"
+    with zipfile.ZipFile(file) as zin, zipfile.ZipFile(newer, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "manifest.json":
+                data = json.dumps({**json.loads(data), "revision": "zz99_from_the_future"}).encode()
+            zout.writestr(item, data)
+    assert "newer version" in run(target, "restore", str(newer), check=2).stderr
+    assert all(not r for r in rows(target).values())
 
 
 def test_restore_is_all_or_nothing(new_store_location: Callable[[], str], tmp_path: Path) -> None:

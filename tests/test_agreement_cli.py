@@ -76,20 +76,23 @@ def test_agreement_commands(db: Path) -> None:
     after = js(db, "status")
     wsd = next(d for d in after["debts"] if d["id"] == 1)
     assert wsd["dpd"] == 0 and wsd["payoff"] == "18000.00"
-    assert [a["id"] for a in js(db, "agreement", "list")] == [1]
-    assert js(db, "agreement", "list", "1")[0]["loan_id"] == 1
-    shown = js(db, "agreement", "show", "1")
+    aid = str(added["id"])
+    demo_ids = [a["id"] for a in js(db, "agreement", "list") if a["loan_id"] != 1]  # the demo's proposed card plan
+    assert sorted([a["id"] for a in js(db, "agreement", "list")]) == sorted([*demo_ids, added["id"]])
+    assert [a["loan_id"] for a in js(db, "agreement", "list", "1")] == [1]
+    shown = js(db, "agreement", "show", aid)
     assert shown["governing"] and shown["adherence"]["counts"]["upcoming"] == 12
     keys = [w["key"] for w in shown["warnings"]]
     assert keys[0] == "not_in_writing" and ("no_budget" in keys) == (shown["budget_left"] is None)
-    text = run(db, "agreement", "show", "1", lang="en")
+    text = run(db, "agreement", "show", aid, lang="en")
     assert "agreed verbally" in text.stdout and "upcoming" in text.stdout and "in writing" in text.stderr
     assert "口头同意" in run(db, "agreement", "list").stdout
-    done = js(db, "agreement", "status", "1", "confirmed-in-writing", "--entry", "3")
+    done = js(db, "agreement", "status", aid, "confirmed-in-writing", "--entry", "3")
     assert done["status"] == "confirmed-in-writing" and done["confirmed_by_entry"] == 3
-    assert "已取消" in run(db, "agreement", "status", "1", "cancelled").stdout
-    assert js(db, "agreement", "add", "4", "--months", "3", "--balance", "600")["status"] == "proposed"
-    assert "#2" in run(db, "agreement", "remove", "2", lang="en").stdout
+    assert "已取消" in run(db, "agreement", "status", aid, "cancelled").stdout
+    other = js(db, "agreement", "add", "4", "--months", "3", "--balance", "600")
+    assert other["status"] == "proposed"
+    assert f"#{other['id']}" in run(db, "agreement", "remove", str(other["id"]), lang="en").stdout
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -126,9 +129,11 @@ def test_due_task_and_calendar(db: Path, tmp_path: Path) -> None:
     assert f"task-{task['id']}" in uids and "credit-check-next" in uids
     assert any(i["kind"] == "payment" and i["overdue"] for i in due["items"])
     assert "寄出协商申请书" in run(db, "due").stdout
-    assert [t["id"] for t in js(db, "task", "list")] == [task["id"]]
+    demo_tasks = [t["id"] for t in js(db, "task", "list") if t["id"] != task["id"]]  # the demo's follow-up call
+    assert [t["id"] for t in js(db, "task", "list")] == sorted([*demo_tasks, task["id"]])
     assert "done" in run(db, "task", "done", str(task["id"]), lang="en").stdout
-    assert js(db, "task", "list") == [] and len(js(db, "task", "list", "--all")) == 1
+    assert [t["id"] for t in js(db, "task", "list")] == demo_tasks
+    assert len(js(db, "task", "list", "--all")) == len(demo_tasks) + 1
     ics = tmp_path / "due.ics"
     out = js(db, "calendar", "export", str(ics), "--days", "60", "--alarm-days", "1")
     first = ics.read_bytes()
@@ -162,7 +167,8 @@ def test_credit_commands(db: Path) -> None:
 
 
 def test_budget_and_afford(db: Path) -> None:
-    refused(db, "afford", "--amount", "12000", "--apr", "12%", "--months", "12")  # no income anywhere yet
+    first = js(db, "afford", "--amount", "12000", "--apr", "12%", "--months", "12")  # no budget: the finances
+    assert first["income_source"] == "finances" and first["income"] == "10000.00"
     assert js(db, "budget", "set", "工资", "8000", "--income")["planned"] == "8000.00"
     js(db, "budget", "set", "房租", "2500")
     assert js(db, "budget", "set", "吃饭", "1500", "--actual", "1650")["variance"] == "150.00"

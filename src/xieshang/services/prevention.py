@@ -443,20 +443,20 @@ def _finances_income(store: Store, on: date) -> Decimal | None:
 def afford(amount: Decimal, annual_rate: Decimal, months: int, *, income: Decimal | None = None,
            existing: Decimal | None = None, flat: bool = False, upfront_fee: Decimal = ZERO,
            monthly_fee: Decimal = ZERO, store: Store | None = None, today: date | None = None) -> AffordReport:
-    """``xieshang afford``: income and existing payments from the input, else the budget and case."""
+    """``xieshang afford``: income and existing payments from the input, else from the store:
+    income from this month's budget, else from the finances; payments from the case."""
     from xieshang.engine.afford import Threshold, affordability
 
     day = today or date.today()
     income_source = existing_source = "input"
-    if income is None and store is not None:
-        found = _finances_income(store, day)
-        if found is not None:
+    if income is None and store is not None:  # this month's budget first, else the finances
+        left = budget(store, month_of(day))
+        if left.source_month is not None and left.income > 0:
+            income, income_source = left.income, "budget"
+        elif (found := _finances_income(store, day)) is not None:
             income, income_source = found, "finances"
     if income is None:
-        left = None if store is None else budget(store, month_of(day))
-        if left is None or left.source_month is None or left.income <= 0:
-            raise UserError("after.error.need_income")
-        income, income_source = left.income, "budget"
+        raise UserError("after.error.need_income")
     if existing is None:
         if store is None:
             existing, existing_source = ZERO, "none"

@@ -106,6 +106,7 @@ def test_found_by_fuzzing_ids_and_amounts_beyond_the_store_are_refused_not_crash
     with TestClient(APP, raise_server_exceptions=False) as client:
         for method, path in (("GET", f"/api/loans/{huge}"), ("DELETE", f"/api/loans/{huge}"),
                              ("GET", f"/api/loans/{huge}/timeline"), ("DELETE", f"/api/payments/{huge}"),
+                             ("GET", f"/api/loans/-{huge * 10**5}"), ("GET", f"/api/loans/+{huge}"),
                              ("GET", f"/loans/{huge}"), ("GET", f"/loans/{huge}/edit")):
             r = client.request(method, path)
             assert r.status_code == 404, path

@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 
-.PHONY: install run test test-fast lint bench lock clean deps-documents deps-browser
+.PHONY: install run test test-fast lint bench lock clean deps-documents deps-browser deps-server
 
-install: deps-documents deps-browser $(STAMP)
+install: deps-documents deps-browser deps-server $(STAMP)
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,10 +53,30 @@ deps-browser:
 	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
 	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
 
-## The main job: the borrower's overview. A fresh store gets the demo case first.
+## PostgreSQL from Debian's packages for the tests on the server database: tests/conftest.py starts a
+## throwaway server per test worker (initdb + pg_ctl, unix socket in a temporary folder, no TCP port,
+## as the postgres user when run as root) and stops it when the run ends, also on failure.
+SERVER_DEBS := postgresql
+
+deps-server:
+	@missing=""; for p in $(SERVER_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "deps-server: please install$$missing (the PostgreSQL tests are skipped without it, and fail under CI)"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	echo "deps-server: installing$$missing"; \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing \
+	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
+
+## The main job: the web app on http://127.0.0.1:8000/ (a free port if 8000 is taken; the URL is
+## printed), after the borrower's overview in the terminal when there is a case. An empty store:
+## the start page offers the demo. Nothing prompts, so it also runs without a terminal. Ctrl+C stops.
 run: install
-	$(BIN)/xieshang demo --if-empty
-	$(BIN)/xieshang status
+	@$(BIN)/xieshang status 2>/dev/null || true
+	$(BIN)/xieshang serve
 
 ## The whole suite: lint, type check, unit, property and end-to-end tests.
 test: install lint

@@ -207,7 +207,7 @@ def summary(r: dict[str, Any]) -> str:
 
 
 def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    n_solve, n_full = (60, 8) if quick else (500, 50)
+    n_solve, n_full = (60, 8) if quick else (1000, 100)
     log(f"planner: corpus of {n_solve} cases (p1), {n_full} of them planned in full (p2)")
     cases = make_corpus(n_solve)
     began = time.perf_counter()

@@ -15,8 +15,11 @@ from typing import Annotated
 import typer
 
 from xieshang import __version__
+from xieshang.cli import admin as admin_cli
 from xieshang.cli import agreement, budget, calc, case, credit, due, loan, overview, pay, profiles, serve
+from xieshang.cli import backup as backup_cli
 from xieshang.cli import finances as finances_cli
+from xieshang.cli import keys as keys_cli
 from xieshang.cli import letter as letter_cli
 from xieshang.cli import plan as plan_cli
 from xieshang.cli import records as records_cli
@@ -49,6 +52,11 @@ def root(
         str | None,
         typer.Option("--db", help="数据库文件 path of the SQLite store (or XIESHANG_DB).", envvar="XIESHANG_DB"),
     ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="服务器数据库 server database URL, e.g. postgresql://user@host/db "
+                     "(or DATABASE_URL); wins over --db."),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -58,6 +66,8 @@ def root(
         set_language(lang)
     if db:
         os.environ["XIESHANG_DB"] = db
+    if database_url:
+        os.environ["XIESHANG_DB"] = database_url
 
 
 app.add_typer(calc.app, name="calc")
@@ -82,9 +92,13 @@ app.add_typer(budget.app, name="budget")
 app.command("afford")(budget.afford_command)
 app.add_typer(records_cli.app, name="records")
 app.command("serve")(serve.serve_command)
+app.add_typer(admin_cli.app, name="admin")
 app.add_typer(letter_cli.app, name="letter")
 app.add_typer(finances_cli.app, name="finances")
 app.add_typer(plan_cli.app, name="plan")
+app.add_typer(keys_cli.app, name="keys")
+app.command("backup")(backup_cli.backup_command)
+app.command("restore")(backup_cli.restore_command)
 
 
 def _take_lang(argv: list[str]) -> list[str]:

@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from xieshang.errors import UserError
-from xieshang.records.attachments import MAX_ATTACHMENT_BYTES, AttachmentStore, sha256_hex, sniff
+from xieshang.records.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    AttachmentStore,
+    SealedFileError,
+    sha256_hex,
+    sniff,
+)
 from xieshang.records.chain import ChainRow, Head, Problem, verify_chain
 from xieshang.records.conduct import ConductFlag, check_entries
 from xieshang.records.model import (
@@ -120,7 +126,10 @@ def attachment_folder(store: Store) -> Path:
 
 
 def attachment_store(store: Store) -> AttachmentStore:
-    return AttachmentStore(attachment_folder(store))
+    """The attachment folder; with encryption at rest, files are sealed with the store's keyring."""
+    from xieshang.store.crypto import keyring_of
+
+    return AttachmentStore(attachment_folder(store), cipher=keyring_of(store.engine))
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,6 +475,8 @@ def verify_log(store: Store) -> VerifyReport:
             if ref.sha256 not in checked:
                 try:
                     checked[ref.sha256] = sha256_hex(files.read(ref.sha256)) if files.has(ref.sha256) else None
+                except SealedFileError:  # encrypted and does not open: its bytes were changed
+                    checked[ref.sha256] = ""
                 except (OSError, ValueError):
                     checked[ref.sha256] = None
             actual = checked[ref.sha256]

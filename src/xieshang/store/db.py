@@ -156,6 +156,10 @@ def _db_error(location: str, exc: Exception) -> UserError:
         return UserError("error.case.db_readonly", path=location)
     if "locked" in text or "busy" in text:
         return UserError("error.case.db_locked", path=location)
+    if "disk is full" in text or "No space left" in text:
+        return UserError("error.case.db_full", path=location)
+    if "disk I/O error" in text:
+        return UserError("error.case.db_io", path=location)
     return UserError("error.case.db_failed", path=location, detail=text)
 
 
@@ -221,6 +225,9 @@ def open_store(location: str | None = None, *, create: bool = True) -> Store:
     store = Store(location=loc, engine=make_engine(url))
     try:
         _check_and_migrate(store)
+        from xieshang.store.crypto import unlock
+
+        unlock(store)  # encryption at rest: attach the keyring (or refuse a missing/wrong key)
     except UserError:
         store.close()
         raise

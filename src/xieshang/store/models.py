@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from xieshang.store.crypto import EncryptedJSON, EncryptedText  # sensitive columns (encryption at rest)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,9 +36,9 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(50))
-    email: Mapped[str | None] = mapped_column(String(200))
-    id_number: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(EncryptedText(50))
+    email: Mapped[str | None] = mapped_column(EncryptedText(200))
+    id_number: Mapped[str | None] = mapped_column(EncryptedText(50))
     locale: Mapped[str] = mapped_column(String(16), default="zh_CN")
 
     loans: Mapped[list[Loan]] = relationship(
@@ -76,8 +78,8 @@ class Loan(Base):
     # both
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     contract_no: Mapped[str | None] = mapped_column(String(100))
-    contacts: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    notes: Mapped[str | None] = mapped_column(Text)
+    contacts: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
+    notes: Mapped[str | None] = mapped_column(EncryptedText())
 
     person: Mapped[Person] = relationship(back_populates="loans")
     payments: Mapped[list[PaymentRow]] = relationship(
@@ -99,7 +101,7 @@ class PaymentRow(Base):
     paid_on: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     channel: Mapped[str | None] = mapped_column(String(100))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
 
     loan: Mapped[Loan] = relationship(back_populates="payments")
 
@@ -114,12 +116,13 @@ class LenderFigure(Base):
     loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
     stated_on: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
 
     loan: Mapped[Loan] = relationship(back_populates="lender_figures")
 
 
 from xieshang.store import models_after as models_after  # noqa: E402  (agreements, tasks, credit, budget)
+from xieshang.store import models_crypto as models_crypto  # noqa: E402  (encryption at rest: keys)
 from xieshang.store import models_documents as models_documents  # noqa: E402  (documents made)
 from xieshang.store import models_plan as models_plan  # noqa: E402  (finances, offers, saved plan)
 from xieshang.store import models_records as models_records  # noqa: E402  (contact log)

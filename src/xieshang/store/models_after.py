@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from xieshang.store.crypto import EncryptedText  # notes are encrypted at rest
 from xieshang.store.models import Base
 
 AGREEMENT_STATUSES = ("proposed", "agreed-verbally", "confirmed-in-writing", "cancelled")
@@ -59,7 +60,7 @@ class AgreementRow(Base):
     first_due: Mapped[date] = mapped_column(Date)
     rate: Mapped[str] = mapped_column(String(64))  # "0/annual" = interest stopped
     waivers: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"component": …, "amount": "…"}]
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class TaskRow(Base):
@@ -75,7 +76,7 @@ class TaskRow(Base):
     title: Mapped[str] = mapped_column(Text)
     due: Mapped[date] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class CreditCheckRow(Base):
@@ -88,7 +89,7 @@ class CreditCheckRow(Base):
     checked_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(100))
     free: Mapped[bool] = mapped_column(Boolean, default=True)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class CreditEntryRow(Base):
@@ -112,7 +113,7 @@ class CreditEntryRow(Base):
     classification: Mapped[str | None] = mapped_column(String(32))  # 五级分类 where shown
     reported_on: Mapped[date | None] = mapped_column(Date)  # the date the entry speaks for
     disputed_on: Mapped[date | None] = mapped_column(Date)  # a dispute (异议) was filed
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class BudgetLineRow(Base):

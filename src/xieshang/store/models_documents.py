@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from xieshang.store.crypto import EncryptedText  # the hardship text is encrypted at rest
 from xieshang.store.models import Base
 
 
@@ -31,7 +32,7 @@ class DocumentMade(Base):
     made_utc: Mapped[datetime] = mapped_column(DateTime)
     as_of: Mapped[date] = mapped_column(Date)
     hardship_reason: Mapped[str | None] = mapped_column(String(32))
-    hardship_text: Mapped[str | None] = mapped_column(Text)
+    hardship_text: Mapped[str | None] = mapped_column(EncryptedText())
     hardship_since: Mapped[date | None] = mapped_column(Date)
     hardship_until: Mapped[date | None] = mapped_column(Date)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from xieshang.store.crypto import EncryptedText  # notes are encrypted at rest
 from xieshang.store.models import Base
 
 
@@ -75,7 +76,7 @@ class PlanOfferRow(Base):
     waiver_share: Mapped[str | None] = mapped_column(String(32))
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     chance: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
     recorded_on: Mapped[date] = mapped_column(Date)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from xieshang.store.crypto import EncryptedText  # contact-log text is encrypted at rest
 from xieshang.store.models import Base
 
 
@@ -40,15 +41,15 @@ class ContactEntryRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     counterparty_kind: Mapped[str] = mapped_column(String(16))
     counterparty: Mapped[str] = mapped_column(String(200))
-    counterparty_phone: Mapped[str | None] = mapped_column(String(50))
+    counterparty_phone: Mapped[str | None] = mapped_column(EncryptedText(50))
     contacted: Mapped[str] = mapped_column(String(16))
-    contacted_name: Mapped[str | None] = mapped_column(String(200))
+    contacted_name: Mapped[str | None] = mapped_column(EncryptedText(200))
     outcome: Mapped[str | None] = mapped_column(String(16))
     count: Mapped[int] = mapped_column(Integer, default=1)
     disclosed: Mapped[bool] = mapped_column(Boolean, default=False)
-    summary: Mapped[str] = mapped_column(Text)
-    their_promises: Mapped[str | None] = mapped_column(Text)
-    my_promises: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText())
+    their_promises: Mapped[str | None] = mapped_column(EncryptedText())
+    my_promises: Mapped[str | None] = mapped_column(EncryptedText())
     loan_id: Mapped[int | None] = mapped_column(Integer, index=True)
     corrects_id: Mapped[int | None] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from xieshang.services.access import Server
     from xieshang.store.db import Store
 
 log = logging.getLogger("xieshang.web")
@@ -56,8 +58,49 @@ class LanguageMiddleware:
                     if key == LANG_COOKIE:
                         cookie_lang = val
         lang = request_language((query.get("lang") or [None])[0], cookie_lang)
+        if lang and lang != cookie_lang and not scope.get("path", "").startswith("/api"):
+            # A page asked for with ?lang= keeps that language on the next pages and across
+            # redirects (e.g. to /start), as the switch does.
+            cookie = f"{LANG_COOKIE}={lang}; Max-Age=31536000; Path=/; SameSite=lax".encode("latin-1")
+            inner = send
+
+            async def send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+                await inner(message)
+
         with language_scope(lang):
             await self.app(scope, receive, send)
+
+
+#: No id in the store is larger than SQLite's 64-bit integer.
+MAX_ID = 2**63 - 1
+
+
+def _beyond_ids(part: str) -> bool:
+    """``part`` reads as an integer (as FastAPI parses one: sign, ``_``) beyond any id."""
+    text = part.strip()
+    if not re.fullmatch(r"[+-]?[0-9_]+", text):
+        return False
+    digits = text.lstrip("+-").replace("_", "").lstrip("0")
+    return len(digits) > 19 or (bool(digits) and int(digits) > MAX_ID)
+
+
+class IdRangeMiddleware:
+    """A path with a number past any id the store can hold (``/loans/99999999999999999999``) is
+    sent to a path that does not exist, so it gets the usual 404 (page or JSON) instead of
+    reaching a lookup that SQLite cannot even run (an overflow, answered 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            if any(_beyond_ids(part) for part in path.split("/")):
+                unknown = ("/api" if path.startswith("/api/") else "") + "/-/unknown-id"
+                scope = {**scope, "path": unknown, "raw_path": unknown.encode("ascii")}
+        await self.app(scope, receive, send)
 
 
 class OriginMiddleware:
@@ -90,8 +133,9 @@ def _error_json(status: int, key: str, text: str, **extra: Any) -> Response:
     return JSONResponse({"error": {"key": key, "message": text, **extra}}, status_code=status)
 
 
-def create_app(store: Store | None = None, *, location: str | None = None) -> FastAPI:
-    """The web app on ``store`` (or the store at ``location``, or the configured one)."""
+def create_app(store: Store | None = None, *, location: str | None = None, server: Server | None = None) -> FastAPI:
+    """The web app on ``store`` (or the store at ``location``, or the configured one); with ``server``,
+    server mode: accounts, and one case store per borrower (:mod:`xieshang.web.server`)."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
@@ -109,8 +153,8 @@ def create_app(store: Store | None = None, *, location: str | None = None) -> Fa
         if owned:
             app.state.store.close()
 
-    owned = store is None
-    if store is None:
+    owned = store is None and server is None
+    if store is None and server is None:
         from xieshang.services import open_case_store
         from xieshang.store.db import open_store
 
@@ -122,19 +166,40 @@ def create_app(store: Store | None = None, *, location: str | None = None) -> Fa
                               "Amounts are strings in yuan with two decimals, dates YYYY-MM-DD. "
                               "Add ?lang=en for English texts.")
     app.state.store = store
+    app.state.server = None
+    if server is not None:
+        from xieshang.web.server import install
+
+        install(app, server)
     app.add_middleware(OriginMiddleware)
+    app.add_middleware(IdRangeMiddleware)
     app.add_middleware(LanguageMiddleware)
     app.mount("/static", StaticFiles(directory=str(package_dir("static"))), name="static")
     for module in (home, loans, settings, more):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api")
+    from xieshang.web.routes import api_documents, letters, records  # documents and contact log (issue 7)
+
+    for module in (letters, records):
+        app.include_router(module.router)
+    app.include_router(api_documents.router, prefix="/api")
+    from xieshang.web.routes import agreements, api_after, credit, prevention  # after the agreement (issue 7)
+
+    for module in (agreements, credit, prevention):
+        app.include_router(module.router)
+    app.include_router(api_after.router, prefix="/api")
+    from xieshang.web.routes import api_plan, finances, plan  # finances and the plan builder (issue 7)
+
+    for module in (finances, plan):
+        app.include_router(module.router)
+    app.include_router(api_plan.router, prefix="/api")
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Response:
         from xieshang.web.forms import message
 
         text = message(exc)
-        if exc.key in NOT_FOUND_KEYS:
+        if exc.key in NOT_FOUND_KEYS or ".error.unknown_" in exc.key:  # any area's unknown id
             status = 404
         elif exc.key in NO_CASE_KEYS:
             status = 409

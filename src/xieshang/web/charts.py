@@ -97,14 +97,16 @@ def line_chart(series: Sequence[Series], *, title: str, description: str, x_unit
     x_ticks: list[int] = []
     all_x = sorted({x for s in series for x, _ in s.points})
     for x in all_x:  # labels at least MIN_TICK_GAP apart; the last one always shows
-        if x_ticks and px(x) - px(x_ticks[-1]) < MIN_TICK_GAP:
+        gap = MIN_TICK_GAP * (1.5 if x == all_x[-1] else 1)  # the last label is right-aligned
+        if x_ticks and px(x) - px(x_ticks[-1]) < gap:
             if x != all_x[-1]:
                 continue
             x_ticks.pop()
         x_ticks.append(x)
     for x in x_ticks:
         out.append(f'<line class="axis" x1="{px(x):.1f}" y1="{top + plot_h}" x2="{px(x):.1f}" y2="{top + plot_h + 4}"/>')
-        out.append(f'<text class="tick" x="{px(x):.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
+        anchor = "end" if x == all_x[-1] and x != all_x[0] else "middle"  # the last label stays inside
+        out.append(f'<text class="tick" x="{px(x):.1f}" y="{top + plot_h + 18}" text-anchor="{anchor}">'
                    f'{x}{escape(x_unit)}</text>')
     out.append(f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}"/>')
     out.append(f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>')
@@ -120,5 +122,40 @@ def line_chart(series: Sequence[Series], *, title: str, description: str, x_unit
         out.append(_marker(shape, legend_x + 12, ly - 4, f"mark {cls}"))
         out.append(f'<text class="legend" x="{legend_x + 30}" y="{ly}">{escape(s.name)}</text>')
         legend_x += 40 + 9 * len(s.name) + (7 * sum(1 for ch in s.name if ord(ch) > 0x2E80))
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class Bar:
+    name: str
+    value: Decimal | None  # None: nothing to draw (e.g. a strategy that does not fit)
+    text: str  # the figure as words, shown next to the bar (and for None, why there is no bar)
+
+
+def bar_chart(bars: Sequence[Bar], *, title: str, description: str, width: int = 420,
+              chart_id: str = "bars") -> Markup:
+    """An accessible horizontal bar chart: each bar has its name above it and its figure in words
+    beside it (no information by colour alone); bars share one scale from zero."""
+    row_h, bar_h, left, right, top = 46, 16, 8, 8, 6
+    height = top + row_h * max(1, len(bars)) + 4
+    plot_w = width - left - right
+    high = max((b.value for b in bars if b.value is not None and b.value > 0), default=Decimal(1))
+    out: list[str] = [
+        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg" '
+        f'preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
+    ]
+    for i, b in enumerate(bars):
+        y = top + i * row_h
+        cls = STYLES[i % len(STYLES)][0]
+        out.append(f'<text class="legend" x="{left}" y="{y + 14}">{escape(b.name)}</text>')
+        if b.value is not None and b.value > 0:
+            w = max(2.0, float(b.value / high) * plot_w * 0.62)
+            out.append(f'<rect class="bar {cls}" x="{left}" y="{y + 20}" width="{w:.1f}" height="{bar_h}"/>')
+            out.append(f'<text class="tick" x="{left + w + 6:.1f}" y="{y + 33}">{escape(b.text)}</text>')
+        else:
+            out.append(f'<text class="tick" x="{left}" y="{y + 33}">{escape(b.text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

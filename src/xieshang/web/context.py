@@ -63,8 +63,10 @@ def templates() -> Jinja2Templates:
 
     tpl = Jinja2Templates(directory=str(package_dir("templates")))
     env = tpl.env
+    from xieshang.web.server import csrf_token, current_session
+
     env.globals.update(t=t, lang=current_language, LANGUAGES=LANGUAGES, LANG_NAMES=LANG_NAMES, money=money,
-                       pct=pct, day=day, quote=quote)
+                       pct=pct, day=day, quote=quote, signed_in=current_session, csrf_token=csrf_token)
     env.filters.update(money=money, pct=pct, day=day)
     return tpl
 
@@ -78,9 +80,14 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
 
 
 def store_of(request: Request) -> Store:
-    """The store opened by the app at start-up (one engine for every request)."""
+    """The store opened by the app at start-up (one engine for every request); in server mode the
+    case the signed-in account may open (:func:`xieshang.web.server.case_store`), else 404."""
     from xieshang.store.db import Store
 
+    if getattr(request.app.state, "server", None) is not None:
+        from xieshang.web.server import case_store
+
+        return case_store(request)
     st = request.app.state.store
     assert isinstance(st, Store)
     return st

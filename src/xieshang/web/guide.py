@@ -3,7 +3,8 @@
 
 Each step is either *built* (it has a page) or *coming* (a later version builds it; the page
 says so and names the CLI command, if there is one, instead of pretending). Progress is
-resumable: a step is done when its data exists (the first step: at least one debt) or when the
+resumable: a step is done when its data exists (at least one debt; finances entered; a plan
+saved; an agreement recorded; a budget or emergency fund set: :func:`have_data`) or when the
 user marked it done; the marks live in a cookie, so the store's schema is untouched and the
 user can leave at any step and come back to the first one not done.
 """
@@ -12,6 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from xieshang.errors import UserError
+
+if TYPE_CHECKING:
+    from xieshang.store.db import Store
 
 GUIDE_COOKIE = "xieshang_guide"
 
@@ -22,6 +29,7 @@ class Step:
     url: str | None  # the step's page, or None while the feature is not built
     cli: str | None = None  # the matching command, if the CLI already has one
     area: str | None = None  # the nav area the step's page belongs to
+    also: tuple[tuple[str, str], ...] = ()  # the step's other pages: (nav area, url)
 
     @property
     def built(self) -> bool:
@@ -31,11 +39,12 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("situation", "/guide/situation", "xieshang loan add", "loans"),
     Step("overdue", "/guide/overdue", "xieshang status / xieshang project", "dashboard"),
-    Step("finances", None, None, "finances"),
-    Step("plan", None, None, "plan"),
-    Step("negotiate", None, None, "letters"),
-    Step("after", None, None, "records"),
-    Step("prevent", None, None, "prevention"),
+    Step("finances", "/finances?guide=1", "xieshang finances set", "finances"),
+    Step("plan", "/plan?guide=1", "xieshang plan", "plan"),
+    Step("negotiate", "/letters?guide=1", "xieshang letter make", "letters"),
+    Step("after", "/records?guide=1", "xieshang records add", "records",
+         also=(("agreements", "/agreements?guide=1"), ("credit", "/credit"))),
+    Step("prevent", "/prevention?guide=1", "xieshang budget / xieshang afford", "prevention"),
 )
 KEYS = tuple(s.key for s in STEPS)
 
@@ -63,9 +72,33 @@ class StepState:
     current: bool
 
 
-def progress(cookie: str | None, *, has_loans: bool) -> list[StepState]:
-    """Every step with whether it is done; the first built step not done is *current*."""
-    done = marked(cookie)
+def have_data(store: Store) -> set[str]:
+    """The steps whose data exists in the store: finances entered, a plan saved."""
+    from xieshang.services.finances import get_finances
+    from xieshang.services.plan import saved_plan
+
+    out: set[str] = set()
+    try:
+        if get_finances(store) is not None:
+            out.add("finances")
+    except UserError:  # no case yet
+        return out
+    if saved_plan(store) is not None:
+        out.add("plan")
+    from xieshang.services.after_progress import after_progress
+
+    after = after_progress(store)
+    if "agreement" in after:
+        out.add("after")
+    if "prevention" in after:
+        out.add("prevent")
+    return out
+
+
+def progress(cookie: str | None, *, has_loans: bool, have: Iterable[str] = ()) -> list[StepState]:
+    """Every step with whether it is done (marked, or its data exists: ``have``); the first built
+    step not done is *current*."""
+    done = marked(cookie) | set(have)
     if has_loans:
         done.add("situation")
     else:

@@ -374,6 +374,7 @@ def guide_steps(request: Request) -> Response:
     from xieshang.services.case import list_loans
     from xieshang.web import guide
 
-    states = guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(list_loans(store_of(request))))
+    states = guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(list_loans(store_of(request))),
+                            have=guide.have_data(store_of(request)))
     return JSONResponse([{"key": s.step.key, "number": s.number, "built": s.step.built, "url": s.step.url,
                           "cli": s.step.cli, "done": s.done, "current": s.current} for s in states])

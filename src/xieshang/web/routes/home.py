@@ -56,7 +56,8 @@ def dashboard(request: Request) -> Response:
     today = date.today()
     result = overview(store_of(request), today)
     chart, rows = projection_chart(request, today)
-    states = guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(result.debts))
+    states = guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(result.debts),
+                            have=guide.have_data(store_of(request)))
     return render(request, "dashboard.html", {"ov": result, "chart": chart, "rows": rows, "area": "dashboard",
                                               "guide_url": guide.resume_url(states),
                                               "guide_done": all(s.done for s in states if s.step.built)})
@@ -102,7 +103,8 @@ def _states(request: Request) -> list[guide.StepState]:
     from xieshang.services.case import list_loans
 
     loans = list_loans(store_of(request))
-    return guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(loans))
+    return guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(loans),
+                          have=guide.have_data(store_of(request)))
 
 
 @router.get("/guide")
@@ -142,8 +144,9 @@ def guide_step(request: Request, key: str) -> Response:
     step = guide.step(key)
     if step is None:
         raise UserError("web.error.not_found")
-    if step.url is not None:
-        return _see_other(step.url)
+    if step.url is not None:  # keep ?lang= and the like
+        query = request.url.query
+        return _see_other(step.url + (("&" if "?" in step.url else "?") + query if query else ""))
     return render(request, "coming.html", {"step": step, "states": _states(request), "key": key,
                                            "area": step.area})
 

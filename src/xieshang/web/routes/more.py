@@ -25,32 +25,3 @@ def _coming(request: Request, area: str) -> Response:
     assert step is not None
     return render(request, "coming.html", {"step": step, "area": area, "key": step.key, "states": None})
 
-
-@router.get("/finances")
-def finances(request: Request) -> Response:
-    return _coming(request, "finances")
-
-
-@router.get("/plan")
-def plan(request: Request) -> Response:
-    return _coming(request, "plan")
-
-
-@router.get("/letters")
-def letters(request: Request) -> Response:
-    return _coming(request, "letters")
-
-
-@router.get("/records")
-def records(request: Request) -> Response:
-    return _coming(request, "records")
-
-
-@router.get("/agreements")
-def agreements(request: Request) -> Response:
-    return _coming(request, "agreements")
-
-
-@router.get("/prevention")
-def prevention(request: Request) -> Response:
-    return _coming(request, "prevention")

@@ -10,8 +10,8 @@ fresh database of a throwaway PostgreSQL server (:mod:`tests.pg_cluster`). The s
 once per pytest-xdist worker, the first time a ``[postgresql]`` test needs it, and stops when
 the session ends (also on failure). A database per test is ``CREATE DATABASE … TEMPLATE`` of
 one migrated at start-up, which takes milliseconds. ``[postgresql]`` tests also get their own
-``XIESHANG_ATTACHMENTS`` folder. Without Debian's server programs they are skipped, except
-under ``CI=true``, where they fail. ``XIESHANG_TEST_BACKENDS=sqlite`` (or ``postgresql``) runs
+``XIESHANG_ATTACHMENTS`` folder. ``module_store_location`` is the same for a store a whole module
+shares. Without Debian's server programs they are skipped, except under ``CI=true``, where they fail. ``XIESHANG_TEST_BACKENDS=sqlite`` (or ``postgresql``) runs
 only one of them.
 """
 
@@ -96,3 +96,21 @@ def new_store_location(backend: str, request: pytest.FixtureRequest, tmp_path: P
 def store_location(new_store_location: Callable[[], str]) -> str:
     """One new, empty store's location (``XIESHANG_DB`` value) on the test's back-end."""
     return new_store_location()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store_location(request: pytest.FixtureRequest,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like ``store_location``, for a store that a whole module shares (set up once per back-end)."""
+    folder = tmp_path_factory.mktemp("module-store")
+    if request.param != "postgresql":
+        yield str(folder / "case.sqlite")
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    name = f"m_{os.getpid()}_{next(_counter)}"
+    cluster.admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XIESHANG_ATTACHMENTS", str(folder / "pg-attachments"))
+        yield cluster.url(name)
+    if cluster.running:
+        cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -45,8 +45,8 @@ SIGN_LINE = re.compile(r"^(签名|簽名|日期|Signature|Date)[:：] ?_+ *$")
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    st = open_store(str(tmp_path_factory.mktemp("docs") / "s.sqlite"))
+def demo_store(module_store_location: str) -> Store:
+    st = open_store(module_store_location)
     load_demo(st, today=TODAY)
     return st
 

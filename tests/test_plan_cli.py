@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store_helpers import is_url, server_rows
 
 
-def run(db: Path, *args: str, check: int | None = 0, lang: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(db: Path | str, *args: str, check: int | None = 0, lang: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
     env["XIESHANG_DB"] = str(db)
     env["COLUMNS"] = "200"
@@ -26,17 +27,19 @@ def run(db: Path, *args: str, check: int | None = 0, lang: str | None = None) ->
     return proc
 
 
-def js(db: Path, *args: str) -> Any:
+def js(db: Path | str, *args: str) -> Any:
     return json.loads(run(db, *args, "--json").stdout)
 
 
-def rows(db: Path) -> list[Any]:
+def rows(db: Path | str) -> list[Any]:
+    if is_url(db):
+        return server_rows(str(db))
     with closing(sqlite3.connect(db)) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
         return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
 
 
-def refused(db: Path, *args: str, contains: str) -> None:
+def refused(db: Path | str, *args: str, contains: str) -> None:
     before = rows(db)
     proc = run(db, *args, check=2)
     assert contains in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
@@ -45,13 +48,13 @@ def refused(db: Path, *args: str, contains: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("plan") / "s.sqlite"
-    run(db, "demo")
-    return db
+def demo(module_store_location: str) -> str:
+    """The demo case, on SQLite and on PostgreSQL."""
+    run(module_store_location, "demo")
+    return module_store_location
 
 
-def test_demo_plan_json_contract(demo: Path) -> None:
+def test_demo_plan_json_contract(demo: str) -> None:
     doc = js(demo, "plan")
     names = [s["name"] for s in doc["strategies"]]
     assert names == ["optimal", "avalanche", "snowball", "collector", "pro_rata"]
@@ -72,14 +75,14 @@ def test_demo_plan_json_contract(demo: Path) -> None:
     assert {s["name"] for s in doc["stress"]} == {"income-20", "emergency-5000"}
 
 
-def test_demo_plan_text_explains_in_both_languages(demo: Path) -> None:
+def test_demo_plan_text_explains_in_both_languages(demo: str) -> None:
     zh = run(demo, "plan").stdout
     assert "向每家机构提出的方案" in zh and "压力测试" in zh and "雪崩" in zh
     en = run(demo, "plan", lang="en").stdout
     assert "What to ask each lender" in en and "Stress test" in en and "If a lender says no" in en
 
 
-def test_whatif_refusal_and_lump_sum(demo: Path) -> None:
+def test_whatif_refusal_and_lump_sum(demo: str) -> None:
     base = js(demo, "plan")
     doc = js(demo, "plan", "whatif", "--refuse", "2:interest-freeze", "--refuse", "2:instalment",
              "--lump-sum", "3000")
@@ -95,7 +98,7 @@ def test_whatif_refusal_and_lump_sum(demo: Path) -> None:
     assert "No plan fits" in text and ("keep current" in text or "pay what you can" in text)
 
 
-def test_compare(demo: Path) -> None:
+def test_compare(demo: str) -> None:
     doc = js(demo, "plan", "compare", "--objective", "credit")
     assert [s["name"] for s in doc["strategies"]] == ["optimal", "avalanche", "snowball", "collector", "pro_rata"]
     best = doc["strategies"][0]
@@ -103,7 +106,7 @@ def test_compare(demo: Path) -> None:
                for s in doc["strategies"][1:] if s["feasible"])
 
 
-def test_save_show_and_service_api(demo: Path) -> None:
+def test_save_show_and_service_api(demo: str) -> None:
     refused(demo, "plan", "show", contains="plan save")
     saved = js(demo, "plan", "save")
     assert len(saved["proposals"]) == 4 and saved["objective"] == "cost"

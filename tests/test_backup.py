@@ -317,3 +317,38 @@ def test_a_backup_of_an_older_version_restores_and_is_upgraded(new_store_locatio
     assert [p["amount"] for p in listed] == ["1100.00"]
     refused = run(target, "restore", str(file), check=2, attachments=att)
     assert "already holds data" in refused.stderr
+
+
+def test_a_locked_store_is_a_clear_error_and_restore_can_be_tried_again(tmp_path: Path) -> None:
+    """Another program holding the write lock: the restore is refused in words (no traceback),
+    leaves no attachment file behind, and goes through once the lock is gone."""
+    import sqlite3
+
+    from xieshang.errors import UserError
+    from xieshang.services import backup as bk
+
+    source, att = str(tmp_path / "src" / "case.sqlite"), folder(tmp_path, "src")
+    make_case(source, tmp_path, att)
+    file = tmp_path / "case.zip"
+    run(source, "backup", str(file), attachments=att)
+    target = tmp_path / "dst" / "case.sqlite"
+    st = open_store(str(target))
+    holder = sqlite3.connect(target, timeout=0, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(UserError) as err:
+            bk.restore(st, file)
+        assert err.value.key == "error.case.db_locked"
+        assert not [p for p in bk_folder(st).rglob("*") if p.is_file()]
+        holder.execute("ROLLBACK")
+        bk.restore(st, file)
+    finally:
+        holder.close()
+        st.close()
+    assert rows(str(target)) == rows(source)
+
+
+def bk_folder(st: Any) -> Path:
+    from xieshang.services.records import attachment_folder
+
+    return attachment_folder(st)

@@ -53,9 +53,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, DateTime, MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 
 from xieshang.errors import UserError
+from xieshang.store.db import _db_error  # the store's own wording of driver errors
 
 if TYPE_CHECKING:
     from xieshang.store.db import Store
@@ -216,8 +217,11 @@ def backup(store: Store, path: Path, *, now: datetime | None = None) -> BackupRe
     """Write a consistent backup of ``store`` (tables and attachments) to ``path``, atomically."""
     from xieshang.services.records import attachment_store
 
-    with _snapshot(store) as conn:
-        revision, dumps, counts, shas = _read_snapshot(conn)
+    try:
+        with _snapshot(store) as conn:
+            revision, dumps, counts, shas = _read_snapshot(conn)
+    except OperationalError as exc:
+        raise _db_error(store.location, exc) from exc
     files = attachment_store(store)
     path = path.expanduser().absolute()
     if path.is_dir():
@@ -438,11 +442,13 @@ def restore(store: Store, path: Path) -> BackupReport:
                 target = db_tables(conn)
             if backend_of(store) == "postgresql":
                 _fix_sequences(conn, target)
-    except BaseException:
+    except BaseException as exc:
         for file in added:
             file.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 file.parent.rmdir()
+        if isinstance(exc, OperationalError):  # locked, read-only, gone: said in the user's words
+            raise _db_error(store.location, exc) from exc
         raise
     return BackupReport(path=str(path), backend=backend_of(store), revision=current, tables=counts,
                         attachments=len(found.attachments), sha256=_file_sha(path.expanduser()))

@@ -145,7 +145,7 @@ def create_app(store: Store | None = None, *, location: str | None = None, serve
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from xieshang import __version__
-    from xieshang.web.routes import api, home, loans, more, settings
+    from xieshang.web.routes import api, home, loans, settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -175,7 +175,7 @@ def create_app(store: Store | None = None, *, location: str | None = None, serve
     app.add_middleware(IdRangeMiddleware)
     app.add_middleware(LanguageMiddleware)
     app.mount("/static", StaticFiles(directory=str(package_dir("static"))), name="static")
-    for module in (home, loans, settings, more):
+    for module in (home, loans, settings):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api")
     from xieshang.web.routes import api_documents, letters, records  # documents and contact log (issue 7)

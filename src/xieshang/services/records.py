@@ -278,13 +278,39 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
+def _lock_head(s: Session) -> ContactLogHead:
+    """The head row, locked until the transaction ends, so concurrent appends take turns.
+
+    The first statement is a write: ``INSERT … ON CONFLICT DO NOTHING`` of an empty head (count 0)
+    when there is none. On SQLite that takes the database's write lock before anything is read
+    (a deferred transaction that reads first could not take it later: "database is locked"); on
+    PostgreSQL the row then exists and ``SELECT … FOR UPDATE`` locks it, so a second writer waits
+    and reads the head the first one committed. Without this, two appends read the same head and
+    one failed on the entry's primary key (an entry lost), or both raced to create the head.
+    """
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        s.execute(pg_insert(ContactLogHead).values(id=_HEAD_ID, count=0, head_hash=GENESIS)
+                  .on_conflict_do_nothing(index_elements=["id"]))
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        s.execute(sqlite_insert(ContactLogHead).values(id=_HEAD_ID, count=0, head_hash=GENESIS)
+                  .on_conflict_do_nothing(index_elements=["id"]))
+    elif s.get(ContactLogHead, _HEAD_ID) is None:
+        s.add(ContactLogHead(id=_HEAD_ID, count=0, head_hash=GENESIS))
+        s.flush()
+    head = s.get(ContactLogHead, _HEAD_ID, with_for_update=True, populate_existing=True)
+    assert head is not None
+    return head
+
+
 def _append(s: Session, store: Store, content: EntryContent, now: datetime) -> Entry:
-    head = s.get(ContactLogHead, _HEAD_ID)
-    if head is None:
-        if s.scalars(select(ContactEntryRow.id).limit(1)).first() is not None:
-            raise UserError("records.error.head_missing", path=store.location)
-        head = ContactLogHead(id=_HEAD_ID, count=0, head_hash=GENESIS)
-        s.add(head)
+    head = _lock_head(s)
+    if head.count == 0 and s.scalars(select(ContactEntryRow.id).limit(1)).first() is not None:
+        raise UserError("records.error.head_missing", path=store.location)  # rolled back: no head is made
     recorded = now.astimezone(UTC).replace(microsecond=0)
     new_id = head.count + 1
     if s.get(ContactEntryRow, new_id) is not None:
@@ -326,6 +352,7 @@ def _write(store: Store, content: EntryContent, uploads: Sequence[_Upload], now:
             if new:
                 written.append(digest)
         with store.transaction() as s:
+            _lock_head(s)  # first, before any read: concurrent appends take turns (see there)
             if check is not None:
                 check(s)
             return _append(s, store, content, now)

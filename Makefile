@@ -24,34 +24,14 @@ $(STAMP): pyproject.toml $(LOCK)
 DOC_DEBS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils libreoffice-writer-nogui
 
 deps-documents:
-	@missing=""; for p in $(DOC_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "deps-documents: please install$$missing (PDF/DOCX letters need them)"; exit 0; fi; \
-	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
-	echo "deps-documents: installing$$missing"; \
-	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing \
-	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
-	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
+	@sh scripts/apt-need deps-documents "PDF/DOCX letters need them" $(DOC_DEBS)
 
 ## Debian's Chromium for the web app's browser tests (tests/e2e, Playwright with executable_path;
 ## no browser is downloaded) and CJK fonts for its screenshots. Only what is missing is installed.
 BROWSER_DEBS := chromium fonts-noto-cjk
 
 deps-browser:
-	@missing=""; for p in $(BROWSER_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "deps-browser: please install$$missing (the browser tests fail without Chromium)"; exit 0; fi; \
-	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
-	echo "deps-browser: installing$$missing"; \
-	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing \
-	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
-	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
+	@sh scripts/apt-need deps-browser "the browser tests fail without Chromium" $(BROWSER_DEBS)
 
 ## PostgreSQL from Debian's packages for the tests on the server database: tests/conftest.py starts a
 ## throwaway server per test worker (initdb + pg_ctl, unix socket in a temporary folder, no TCP port,
@@ -59,17 +39,7 @@ deps-browser:
 SERVER_DEBS := postgresql
 
 deps-server:
-	@missing=""; for p in $(SERVER_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "deps-server: please install$$missing (the PostgreSQL tests are skipped without it, and fail under CI)"; exit 0; fi; \
-	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
-	echo "deps-server: installing$$missing"; \
-	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing \
-	  || { $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
-	       --no-install-recommends -o DPkg::Lock::Timeout=600 $$missing; }
+	@sh scripts/apt-need deps-server "the PostgreSQL tests are skipped without it, and fail under CI" $(SERVER_DEBS)
 
 ## The main job: the web app on http://127.0.0.1:8000/ (a free port if 8000 is taken; the URL is
 ## printed), after the borrower's overview in the terminal when there is a case. An empty store:

@@ -418,3 +418,32 @@ def test_server_mode_follows_a_postgresql_store_location(postgres: str, tmp_path
         assert not (tmp_path / "data" / "accounts.sqlite").exists()
     finally:
         server.close()
+
+
+def test_each_postgresql_case_keeps_its_attachments_in_a_folder_of_its_own(
+        postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server mode on PostgreSQL: a case's attachment files go to a folder named after its schema,
+    so two cases share no folder (and a file one borrower attached is not in the other's)."""
+    from xieshang.services.records import add_entry, attachment_folder, verify_log
+
+    monkeypatch.setenv("XIESHANG_ATTACHMENTS", str(tmp_path / "attachments"))
+    with fast_hashing():
+        server = open_server(tmp_path / "data", database_url=postgres)
+        try:
+            stores, folders = [], []
+            for i, name in enumerate(("dora", "ed")):
+                acc = add_account(server, f"{name}{date.today():%m%d}", "borrower")
+                assert acc.case_id is not None
+                st = server.case_store(acc.case_id)
+                init_case(st, PersonInfo(name=name))
+                add_entry(st, content(), received=[(f"{name}.png", png_bytes(200 + i))])
+                stores.append(st)
+                folders.append(attachment_folder(st))
+            assert folders[0] != folders[1]
+            assert {f.parent for f in folders} == {tmp_path / "attachments"}
+            for st, folder in zip(stores, folders, strict=True):
+                assert folder.name.startswith("case_") and folder.name in st.location
+                assert len([p for p in folder.rglob("*") if p.is_file()]) == 1
+                assert verify_log(st).intact
+        finally:
+            server.close()

@@ -112,17 +112,40 @@ class VerifyReport:
 # ---------------------------------------------------------------------------------------
 
 
+def _schema_of(location: str) -> str | None:
+    """The schema a server-database store is kept in (its URL's ``options=-csearch_path=…``, as
+    server mode opens each case), or ``None``."""
+    import re
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        options = make_url(location).query.get("options")
+    except (ArgumentError, ValueError):  # not a URL we can read: no schema
+        return None
+    for value in (options,) if isinstance(options, str) else options or ():
+        m = re.search(r"-csearch_path=([A-Za-z0-9_]+)", value)
+        if m:
+            return m.group(1)
+    return None
+
+
 def attachment_folder(store: Store) -> Path:
     """``<store file>.attachments`` next to a SQLite store; for a server database, a folder in the
-    user data dir (``XIESHANG_ATTACHMENTS`` overrides both)."""
+    user data dir (``XIESHANG_ATTACHMENTS`` overrides both). A case kept in a schema of its own
+    (server mode on PostgreSQL) gets a subfolder named after the schema, so cases share no folder."""
     env = os.environ.get("XIESHANG_ATTACHMENTS", "").strip()
+    if "://" not in store.location:
+        return Path(env).expanduser().absolute() if env else Path(store.location + ".attachments")
     if env:
-        return Path(env).expanduser().absolute()
-    if "://" in store.location:
+        base = Path(env).expanduser().absolute()
+    else:
         from platformdirs import user_data_dir
 
-        return Path(user_data_dir("xieshang", appauthor=False)) / "attachments"
-    return Path(store.location + ".attachments")
+        base = Path(user_data_dir("xieshang", appauthor=False)) / "attachments"
+    schema = _schema_of(store.location)
+    return base / schema if schema else base
 
 
 def attachment_store(store: Store) -> AttachmentStore:

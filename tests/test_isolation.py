@@ -195,7 +195,9 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = request.getfixturevalue("postgres") if request.param == "postgresql" else ""
-    with fast_hashing():
+    with fast_hashing(), pytest.MonkeyPatch.context() as mp:
+        if url:  # the cases' attachment folders under a temporary folder, not the user data dir
+            mp.setenv("XIESHANG_ATTACHMENTS", str(tmp_path_factory.mktemp("pg-attachments")))
         yield from _world(tmp_path_factory, url)
 
 

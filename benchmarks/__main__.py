@@ -92,7 +92,8 @@ def summary(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small corpus; results not saved unless --out")
-    parser.add_argument("--only", default="a,b,c,d,plan,web", help="comma-separated subset of a,b,c,d,plan,web")
+    parser.add_argument("--only", default="a,b,c,d,plan,web,server",
+                        help="comma-separated subset of a,b,c,d,plan,web,server")
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     which = {w.strip() for w in args.only.split(",") if w.strip()}
@@ -142,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         if web_out is not None:
             web_out.write_text(json.dumps(web, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
             print(f"\nresults written to {web_out}")
+    if "server" in which:  # server mode on PostgreSQL, 50 sessions (benchmarks/bench_server.py) → results/server.json
+        from benchmarks import bench_server
+
+        srv = {"date": results["date"], "machine": results["machine"], **bench_server.run(args.quick, log)}
+        print(bench_server.summary(srv))
+        srv_out = None if args.quick and args.out is None else DEFAULT_OUT.parent / "server.json"
+        if srv_out is not None:
+            srv_out.write_text(json.dumps(srv, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            print(f"\nresults written to {srv_out}")
     return 0
 
 

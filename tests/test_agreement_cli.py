@@ -10,6 +10,7 @@ import subprocess
 import sys
 from contextlib import closing
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,14 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def bad_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo with one cancelled agreement: the store every refused command must leave as it is."""
+    """The demo (its proposed card plan is #1) with one more agreement, both cancelled: the store every
+    refused command must leave as it is."""
     path = tmp_path_factory.mktemp("refused") / "s.sqlite"
     run(path, "demo")
     run(path, "agreement", "add", "1", "--months", "3", "--balance", "900")
-    run(path, "agreement", "status", "1", "cancelled")
+    for agreement in js(path, "agreement", "list"):
+        run(path, "agreement", "status", str(agreement["id"]), "cancelled")
+    assert {a["status"] for a in js(path, "agreement", "list")} == {"cancelled"}
     return path
 
 
@@ -119,6 +123,28 @@ def test_agreement_commands(db: Path) -> None:
 def test_bad_input_exits_2_and_changes_nothing(bad_db: Path, args: tuple[str, ...], needle: str) -> None:
     err = refused(bad_db, *args, lang="en")
     assert needle in err
+
+
+def test_a_fresh_demo_shows_its_proposed_plan_and_task(db: Path) -> None:
+    """The demo asked the card's bank for a 36-month interest-stopped plan and has a call to make about it."""
+    (plan,) = js(db, "agreement", "list")
+    card = next(d for d in js(db, "status")["debts"] if d["product"] == "card")
+    assert plan["loan_id"] == card["id"] and plan["status"] == "proposed" and plan["months"] == 36
+    assert plan["interest_stopped"] and {w["component"] for w in plan["waivers"]} >= {"fee"}
+    assert plan["start"] == (TODAY + timedelta(days=7)).isoformat() and "等待银行答复" in plan["note"]
+    # Asked for: what is owed today without the charges for being late, which it asks to waive.
+    assert Decimal(plan["balance"]) + Decimal(plan["waived_total"]) == Decimal(card["payoff"])
+    shown = js(db, "agreement", "show", str(plan["id"]))  # proposed: the contract still governs the card
+    assert not shown["governing"] and shown["warnings"][0]["key"] == "proposed"
+    assert card["dpd"] > 90 and shown["status"]["payoff"] == card["payoff"]
+    (task,) = js(db, "task", "list")
+    assert task["kind"] == "follow-up" and task["loan_id"] == card["id"] and "95555" in task["title"]
+    assert task["due"] == (TODAY + timedelta(days=3)).isoformat()
+    uids = [i["uid"] for i in js(db, "due")["items"]]
+    assert f"task-{task['id']}" in uids and f"agreement-{plan['id']}-follow-up" in uids
+    listed = run(db, "agreement", "list").stdout
+    assert "已提议" in listed and "36" in listed
+    assert "致电95555" in run(db, "due").stdout
 
 
 def test_due_task_and_calendar(db: Path, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The agreements and reminders, credit report and prevention pages and their JSON API, through
-FastAPI's TestClient on a real store (SQLite and PostgreSQL): pages in zh_CN and en on the demo case (with the demo
-agreement), forms whose bad input shows an inline error and saves nothing, the calendar read
+FastAPI's TestClient on a real store (SQLite and PostgreSQL): pages in zh_CN and en on the demo case (its proposed
+instalment plan and follow-up task, plus a written demo agreement), forms whose bad input shows an inline error and saves nothing, the calendar read
 back by icalendar, the afford check equal to the service's figures, and the API."""
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ with warnings.catch_warnings():
 
 from xieshang.i18n import t
 from xieshang.services.agreements import agreement_report, demo_agreement, list_agreements
+from xieshang.services.case import write_case
 from xieshang.services.credit import credit_overview
-from xieshang.services.demo import load_demo
+from xieshang.services.demo import demo_case, load_demo
 from xieshang.services.prevention import afford, budget, emergency_fund, month_of
 from xieshang.services.reminders import due_items, list_tasks
 from xieshang.store.db import Store, open_store
@@ -57,10 +58,24 @@ def client(store: Store) -> TestClient:
 
 @pytest.fixture
 def demo(store: Store, client: TestClient) -> TestClient:
-    """The demo case plus the demo agreement (written, interest stopped, 12 months) on 网商贷."""
+    """The demo case (with its proposed plan on the card and its task) plus the demo agreement (written,
+    interest stopped, 12 months) on 网商贷."""
     load_demo(store)
     demo_agreement(store, 1)
     return client
+
+
+def written_id(store: Store) -> int:
+    """The id of the written demo agreement (on 网商贷), looked up rather than assumed."""
+    (rec,) = list_agreements(store, 1)
+    return rec.id
+
+
+def proposal(store: Store) -> int:
+    """The id of the demo case's own proposed plan (on the card)."""
+    (rec,) = list_agreements(store, 2)
+    assert rec.status == "proposed"
+    return rec.id
 
 
 def rows(store: Store) -> dict[str, int]:
@@ -92,12 +107,19 @@ def test_pages_render_the_demo_in_each_language(demo: TestClient, store: Store, 
     ag = demo.get(f"/agreements?lang={lang}")
     assert ag.status_code == 200
     assert t("web_after.agreements.title", lang=lang) in ag.text
-    report = agreement_report(store, 1)
+    wid = written_id(store)
+    report = agreement_report(store, wid)
     assert t("after.status.confirmed-in-writing", lang=lang) in ag.text
     assert money(report.agreement.balance) in ag.text
     assert t("after.state.upcoming", lang=lang) in ag.text  # the adherence table, in words
-    assert 'role="img" aria-labelledby="agreement-1-chart-t agreement-1-chart-d"' in ag.text  # agreed vs paid
-    assert t("web_after.chart.title", lang=lang, id=1) in ag.text
+    assert f'role="img" aria-labelledby="agreement-{wid}-chart-t agreement-{wid}-chart-d"' in ag.text  # agreed vs paid
+    assert t("web_after.chart.title", lang=lang, id=wid) in ag.text
+    # The demo case's own proposed plan on the card, and its task to chase the bank's answer.
+    asked = agreement_report(store, proposal(store))
+    assert f'id="agreement-{asked.agreement.id}"' in ag.text and t("after.status.proposed", lang=lang) in ag.text
+    assert money(asked.agreement.balance) in ag.text
+    (task,) = list_tasks(store)
+    assert task.title in ag.text and f'action="/tasks/{task.id}/done"' in ag.text
     assert money(report.adherence.remaining) in ag.text
     assert 'href="/agreements/calendar.ics' in ag.text or 'action="/agreements/calendar.ics"' in ag.text
     for item in due_items(store, days=30):
@@ -237,12 +259,13 @@ def test_tasks_add_bad_and_done(demo: TestClient, store: Store) -> None:
     ok = demo.post("/tasks", data={"title": "寄协商信", "date": due, "kind": "letter", "loan": "1"},
                    follow_redirects=False)
     assert ok.status_code == 303
-    (task,) = list_tasks(store)
-    assert task.title == "寄协商信" and task.kind == "letter" and task.loan_id == 1
+    demo_tasks = [x for x in list_tasks(store) if x.title != "寄协商信"]  # the demo case's own follow-up call
+    (task,) = [x for x in list_tasks(store) if x.title == "寄协商信"]
+    assert task.kind == "letter" and task.loan_id == 1
     page = demo.get("/agreements")
     assert "寄协商信" in page.text and f'action="/tasks/{task.id}/done"' in page.text
     assert demo.post(f"/tasks/{task.id}/done", follow_redirects=False).status_code == 303
-    assert list_tasks(store) == []
+    assert list_tasks(store) == demo_tasks
     assert demo.post(f"/tasks/{task.id}/done").status_code == 400  # already done: said, not crashed
     assert demo.post("/tasks/999/done").status_code == 404
 
@@ -259,10 +282,11 @@ def test_calendar_download_parses_with_icalendar(demo: TestClient, store: Store)
     today = date.today()
     expected = [i for i in due_items(store, days=400, today=today) if i.on >= today]
     assert [str(e["UID"]) for e in events] == [f"{i.uid}@xieshang.local" for i in expected]
-    report = agreement_report(store, 1)
+    wid = written_id(store)
+    report = agreement_report(store, wid)
     agreed = [i for i in report.adherence.instalments if i.state == "upcoming" and i.due <= today + timedelta(400)]
-    assert {f"agreement-1-{i.n}@xieshang.local" for i in agreed} <= {str(e["UID"]) for e in events}
-    first = next(e for e in events if str(e["UID"]) == f"agreement-1-{agreed[0].n}@xieshang.local")
+    assert {f"agreement-{wid}-{i.n}@xieshang.local" for i in agreed} <= {str(e["UID"]) for e in events}
+    first = next(e for e in events if str(e["UID"]) == f"agreement-{wid}-{agreed[0].n}@xieshang.local")
     assert first.decoded("DTSTART") == agreed[0].due
     alarm = first.walk("VALARM")[0]
     assert alarm.decoded("TRIGGER") == -timedelta(days=2)
@@ -428,8 +452,11 @@ def test_afford_without_any_income_asks_for_it(client: TestClient, store: Store)
 
 def test_api_agreements_due_tasks(demo: TestClient, store: Store) -> None:
     listed = demo.get("/api/agreements").json()
-    assert listed == [agreement_report(store, 1).to_json()]
-    assert demo.get("/api/agreements/1").json() == agreement_report(store, 1).to_json()
+    assert listed == [agreement_report(store, a.id).to_json() for a in list_agreements(store)]
+    assert [(a["agreement"]["loan_id"], a["agreement"]["status"]) for a in listed] == [
+        (2, "proposed"), (1, "confirmed-in-writing")]  # the demo case's proposal, then the fixture's agreement
+    wid = written_id(store)
+    assert demo.get(f"/api/agreements/{wid}").json() == agreement_report(store, wid).to_json()
     assert demo.get("/api/agreements/99").status_code == 404
     before = rows(store)
     bad = demo.post("/api/agreements", json={"loan": 4, "months": 6})
@@ -447,9 +474,10 @@ def test_api_agreements_due_tasks(demo: TestClient, store: Store) -> None:
     assert demo.delete(f"/api/agreements/{rec['id']}").json()["id"] == rec["id"]
     assert demo.get("/api/due?days=60").json() == [i.to_json() for i in due_items(store, days=60)]
     assert demo.get("/api/due?days=-1").status_code == 422
+    demo_tasks = [x.id for x in list_tasks(store)]  # the demo case's follow-up call, due in a few days
     task = demo.post("/api/tasks", json={"title": "跟进", "date": date.today().isoformat(), "kind": "follow-up"})
     assert task.status_code == 201
-    assert [x["id"] for x in demo.get("/api/tasks").json()] == [task.json()["id"]]
+    assert [x["id"] for x in demo.get("/api/tasks").json()] == [task.json()["id"], *demo_tasks]  # by due date
     assert demo.post(f"/api/tasks/{task.json()['id']}/done").json()["done_on"] == date.today().isoformat()
     assert demo.post("/api/tasks", json={"title": "x", "date": "tomorrow"}).json()["error"]["field"] == "date"
     assert demo.post("/api/tasks", json={"title": "x", "date": "2026-01-01", "kind": "nap"}).json()["error"][
@@ -502,7 +530,7 @@ def test_after_progress_matches_the_services(store: Store) -> None:
     from xieshang.services.after_progress import after_progress
     from xieshang.services.prevention import set_budget_line
 
-    load_demo(store)
+    write_case(store, *demo_case(), replace_existing=False)  # the demo's loans, without its proposed plan
     today = date(2026, 5, 10)
     assert after_progress(store, today) == set()
     set_budget_line(store, "2026-06", "expense", "房租", planned=Decimal(2000))  # a later month: not this one's
@@ -517,6 +545,8 @@ def test_after_progress_counts_the_fund(store: Store) -> None:
     from xieshang.services.after_progress import after_progress
     from xieshang.services.prevention import set_emergency_fund
 
-    load_demo(store)
+    write_case(store, *demo_case(), replace_existing=False)
     set_emergency_fund(store, target=Decimal(5000))
     assert after_progress(store) == {"prevention"} and emergency_fund(store).updated_on is not None
+    load_demo(store, reset=True)  # the whole demo: its proposed plan counts as an agreement recorded
+    assert after_progress(store) == {"agreement"}

@@ -4,6 +4,10 @@
 - A credit card: statement of 15,000 not paid: ~100 days past its due date.
 - 借呗: 10,000 over 12 months, both instalments so far paid on time: current.
 - 微粒贷: 5,000 over 10 months, first instalment missed: ~10 days overdue.
+
+Plus a contact log (with a flagged night call), income and spending, and a *proposed* 个性化分期
+on the card (36 months, interest stopped, penalty, compound interest and fees waived; waiting for the bank's answer)
+with a task to call the bank about it.
 """
 
 from __future__ import annotations
@@ -124,4 +128,34 @@ def load_demo(store: Store, *, reset: bool = False, today: date | None = None) -
     from xieshang.services.finances import add_demo_finances
 
     add_demo_finances(store, today=today)  # income and spending, so `xieshang plan` works at once
+    _demo_proposal(store, today or date.today())  # a pending 个性化分期 request and its follow-up call
     return person, loans
+
+
+#: How many months the demo's 个性化分期 request on the card asks for.
+DEMO_PROPOSAL_MONTHS = 36
+
+
+def _demo_proposal(store: Store, day: date) -> None:
+    """A proposed (not yet answered) instalment plan on the card, and a task to chase the answer.
+
+    Proposed only: it does not take over the loan, so the overview's figures stay the contract's.
+    """
+    from xieshang.engine.terms import Component
+    from xieshang.services.agreements import AgreementInput, WaiverItem, add_agreement
+    from xieshang.services.case import list_loans, loan_status
+    from xieshang.services.reminders import add_task
+
+    # The card as stored: ids are the store's (after a reset on PostgreSQL they do not restart at 1).
+    card = next(loan for loan in list_loans(store) if loan.is_card)
+    owed = loan_status(card, day).owed
+    # Asked to waive every charge for being late (罚息, 复利, 违约金): balance + waivers = the payoff.
+    waivers = tuple(WaiverItem(c, v) for c, v in ((Component.PENALTY, owed.penalty),
+                                                   (Component.COMPOUND, owed.compound),
+                                                   (Component.FEE, owed.fees)) if v > 0)
+    add_agreement(store, AgreementInput(
+        loan_id=card.id, months=DEMO_PROPOSAL_MONTHS, start=day + timedelta(days=7),
+        balance=(owed.principal + owed.interest).quantize(Decimal("0.01")), waivers=waivers,
+        note="演示：已申请个性化分期36期、停息，等待银行答复 demo"), today=day)
+    add_task(store, "致电95555询问分期申请结果，要求书面确认 / call the bank about the instalment request",
+             day + timedelta(days=3), kind="follow-up", loan_id=card.id)

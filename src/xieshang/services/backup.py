@@ -90,21 +90,23 @@ class BackupReport:
 #: Tables a store may fill by itself when it is opened (encryption at rest enabled on an empty
 #: store with a key configured): they do not make a store "not empty", and a restore replaces them.
 SELF_MADE = frozenset({"crypto_master", "crypto_key"})
+#: Tables that are not data: Alembic's version, the data revision (a restore writes a new one).
+NOT_DATA = frozenset({"alembic_version", "store_revision"})
 
 
 def tables() -> list[Table]:
     """Every table of the store's models, parents before children."""
     from xieshang.store.models import Base
 
-    return list(Base.metadata.sorted_tables)
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_DATA]
 
 
 def db_tables(conn: Connection) -> list[Table]:
     """Every table in the database as it is (reflected, plain column types), parents first;
-    Alembic's version table is not data."""
+    Alembic's version table and the data revision are not data."""
     meta = MetaData()
     meta.reflect(bind=conn)
-    return [t for t in meta.sorted_tables if t.name != "alembic_version"]
+    return [t for t in meta.sorted_tables if t.name not in NOT_DATA]
 
 
 def backend_of(store: Store) -> str:

@@ -154,13 +154,14 @@ def _loan_options(loan: LoanRecord, offers: list[Offer], start: date) -> tuple[l
     return loan_options(typical, offers, offered_on=start.isoformat()), refused
 
 
-def case_options(store: Store, *, today: date | None = None,
-                 refuse: tuple[tuple[int, str], ...] = ()) -> list[LoanOptions]:
-    """Every loan's options as the planner will see them (typical → offered → refused)."""
+def case_options(store: Store, *, today: date | None = None, refuse: tuple[tuple[int, str], ...] = (),
+                 loans: list[LoanRecord] | None = None) -> list[LoanOptions]:
+    """Every loan's options as the planner will see them (typical → offered → refused); ``loans``:
+    the case's loans when the caller has just read them."""
     from xieshang.services.case import list_loans
 
     day = today or date.today()
-    loans = list_loans(store)
+    loans = list_loans(store) if loans is None else loans
     by_loan: dict[int, list[Offer]] = {}
     for rec in list_offers(store):
         by_loan.setdefault(rec.loan_id, []).append(rec.offer)
@@ -182,9 +183,10 @@ def case_debts(store: Store, *, today: date | None = None, refuse: tuple[tuple[i
     from xieshang.services.case import list_loans, loan_payments, loan_terms, profile_for
 
     day = today or date.today()
-    options = {o.loan_id: o for o in case_options(store, today=day, refuse=refuse)}
+    loans = list_loans(store)
+    options = {o.loan_id: o for o in case_options(store, today=day, refuse=refuse, loans=loans)}
     debts = []
-    for loan in list_loans(store):
+    for loan in loans:
         prof = profile_for(loan.profile_id)
         reports = prof.reports_to_pboc.value
         lo = options[loan.id]

@@ -225,6 +225,9 @@ def open_store(location: str | None = None, *, create: bool = True) -> Store:
     store = Store(location=loc, engine=make_engine(url))
     try:
         _check_and_migrate(store)
+        from xieshang.store.revision import install
+
+        install(store.engine)  # every committed write changes the store's revision (store/revision.py)
         from xieshang.store.crypto import unlock
 
         unlock(store)  # encryption at rest: attach the keyring (or refuse a missing/wrong key)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from xieshang.errors import UserError
 from xieshang.i18n import current_language, t
+from xieshang.services.memo import pinned, remember
 from xieshang.web import guide
 from xieshang.web.charts import Series, line_chart
 from xieshang.web.context import money, render, store_of
@@ -26,7 +27,8 @@ CHART_DAYS = (30, 60, 90, 180, 270, 365)
 def _has_case(request: Request) -> bool:
     from xieshang.services.case import has_case
 
-    return has_case(store_of(request))
+    st = store_of(request)
+    return remember(st, "has_case", (), lambda: has_case(st))
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -37,7 +39,8 @@ def projection_chart(request: Request, today: date) -> tuple[Markup, list[tuple[
     """The total of every debt if nothing is paid: the chart and its rows (for the table)."""
     from xieshang.services.overview import project
 
-    proj = project(store_of(request), today, CHART_DAYS)
+    st = store_of(request)
+    proj = remember(st, "project", (today, CHART_DAYS), lambda: project(st, today, CHART_DAYS))
     rows: list[tuple[int, date, Decimal]] = [(0, today, proj.today_total), *proj.totals()]
     series = Series(t("web.chart.total_if_unpaid"), [(n, total) for n, _, total in rows])
     chart = line_chart([series], title=t("web.chart.total_title"),
@@ -49,15 +52,21 @@ def projection_chart(request: Request, today: date) -> tuple[Markup, list[tuple[
 
 @router.get("/")
 def dashboard(request: Request) -> Response:
+    with pinned(store_of(request)):
+        return _dashboard(request)
+
+
+def _dashboard(request: Request) -> Response:
     from xieshang.services.overview import overview
 
     if not _has_case(request):
         return _see_other("/start")
     today = date.today()
-    result = overview(store_of(request), today)
+    st = store_of(request)
+    result = remember(st, "overview", today, lambda: overview(st, today))
     chart, rows = projection_chart(request, today)
     states = guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(result.debts),
-                            have=guide.have_data(store_of(request)))
+                            have=remember(st, "guide.have_data", (), lambda: frozenset(guide.have_data(st))))
     return render(request, "dashboard.html", {"ov": result, "chart": chart, "rows": rows, "area": "dashboard",
                                               "guide_url": guide.resume_url(states),
                                               "guide_done": all(s.done for s in states if s.step.built)})
@@ -133,7 +142,8 @@ def guide_overdue(request: Request) -> Response:
     if not _has_case(request):
         return _see_other("/start")
     today = date.today()
-    result = overview(store_of(request), today)
+    st = store_of(request)
+    result = remember(st, "overview", today, lambda: overview(st, today))
     chart, rows = projection_chart(request, today)
     return render(request, "guide_overdue.html", {"states": _states(request), "ov": result, "chart": chart,
                                                   "rows": rows, "key": "overdue", "area": "guide"})

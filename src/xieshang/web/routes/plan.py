@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from xieshang.errors import UserError
 from xieshang.i18n import t
+from xieshang.services.memo import pinned, remember
 from xieshang.web import guide
 from xieshang.web.charts import Bar, Series, bar_chart, line_chart
 from xieshang.web.context import is_htmx, money, render, store_of
@@ -117,7 +118,7 @@ def debt_chart(store: Store, result: PlanResult) -> tuple[Markup, list[tuple[int
     step = max(1, -(-last // (CHART_POINTS - 1)))
     offsets = [*range(0, last, step), last]
     days = tuple(sorted({(add_months(result.start, m) - result.start).days for m in offsets if m > 0}))
-    proj = project(store, result.start, days)
+    proj = remember(store, "project", (result.start, days), lambda: project(store, result.start, days))
     unpaid = {0: proj.today_total, **{n: total for n, _, total in proj.totals()}}
     rows: list[tuple[int, date, Decimal, Decimal | None]] = []
     paid = Decimal(0)
@@ -237,7 +238,10 @@ def _run(store: Store, inp: PlanInput) -> tuple[PlanResult | None, str | None, s
     except FormErrors as exc:
         return None, None, None, exc.errors
     try:
-        return plan_case(store, objective=inp.objective, months=inp.months, whatif=w), None, None, {}
+        today = date.today()
+        result = remember(store, "plan", (today, inp.objective, inp.months, w),
+                          lambda: plan_case(store, objective=inp.objective, months=inp.months, start=today, whatif=w))
+        return result, None, None, {}
     except UserError as exc:
         if exc.key.startswith("error.money") or exc.key == "plan.error.bad_refuse":
             return None, None, None, service_error(exc, (*WHATIF_FIELDS, "refuse")).errors
@@ -246,11 +250,12 @@ def _run(store: Store, inp: PlanInput) -> tuple[PlanResult | None, str | None, s
 
 def _result_ctx(request: Request, inp: PlanInput, errors: dict[str, str]) -> dict[str, Any]:
     st = store_of(request)
-    result, error, error_key, wi_errors = _run(st, inp)
-    ctx: dict[str, Any] = {"inp": inp, "wi": inp.whatif_values, "wi_errors": {**errors, **wi_errors},
-                           "plan_error": error, "plan_error_key": error_key, "view": None}
-    if result is not None:
-        ctx["view"] = result_view(st, result)
+    with pinned(st):
+        result, error, error_key, wi_errors = _run(st, inp)
+        ctx: dict[str, Any] = {"inp": inp, "wi": inp.whatif_values, "wi_errors": {**errors, **wi_errors},
+                               "plan_error": error, "plan_error_key": error_key, "view": None}
+        if result is not None:
+            ctx["view"] = result_view(st, result)
     return ctx
 
 

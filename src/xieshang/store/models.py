@@ -126,3 +126,4 @@ from xieshang.store import models_crypto as models_crypto  # noqa: E402  (encryp
 from xieshang.store import models_documents as models_documents  # noqa: E402  (documents made)
 from xieshang.store import models_plan as models_plan  # noqa: E402  (finances, offers, saved plan)
 from xieshang.store import models_records as models_records  # noqa: E402  (contact log)
+from xieshang.store import revision as revision  # noqa: E402  (the data revision, store_revision)

@@ -7,88 +7,11 @@ Screenshots go to ``$XIESHANG_ARTIFACTS`` (default: a temporary folder) like tes
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-CHROMIUM = os.environ.get("XIESHANG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--disable-extensions", "--disable-sync", "--no-first-run",
-                 "--disable-component-update", "--disable-default-apps", "--mute-audio"]
-START_TIMEOUT_S = 30
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "XIESHANG_DB": str(tmp_path / "store.sqlite"), "XIESHANG_LANG": "zh_CN"}
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "xieshang", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/start", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("xieshang serve did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make deps-browser` (Debian's chromium package). "
-                    "The browser tests do not skip.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("XIESHANG_ARTIFACTS") or tmp_path_factory.mktemp("screens")) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots in {folder}")
-    return folder
-
-
-def _no_horizontal_scroll(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.evaluate("window.innerWidth")
-    assert width <= viewport, f"page is {width}px wide in a {viewport}px viewport"
+from tests.e2e.support import no_horizontal_scroll
 
 
 def test_add_an_agreement_and_download_the_calendar(server: str, browser: Any, shots: Path, tmp_path: Path) -> None:
@@ -119,7 +42,7 @@ def test_add_an_agreement_and_download_the_calendar(server: str, browser: Any, s
     assert "每期金额" in error.inner_text()
     assert page.locator("#f-ag-monthly").get_attribute("aria-invalid") == "true"
     assert page.locator("#f-ag-months").input_value() == "6"  # what was typed is kept
-    _no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
     page.screenshot(path=str(shots / "agreement-form-error-360.png"), full_page=True)
 
     page.locator("#f-ag-monthly").fill("700")
@@ -135,7 +58,7 @@ def test_add_an_agreement_and_download_the_calendar(server: str, browser: Any, s
     assert card.locator("table.adherence tbody tr").count() == 6
     assert "待还" in card.locator("table.adherence").inner_text()
     assert page.locator("#due").get_by_text("协商第 1 期").first.is_visible()
-    _no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
     page.screenshot(path=str(shots / "agreements-360.png"), full_page=True)
 
     with page.expect_download() as info:

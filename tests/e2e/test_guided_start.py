@@ -12,106 +12,18 @@ action are used with the keyboard only. Screenshots go to ``$XIESHANG_ARTIFACTS/
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.support import UNLABELLED_JS
 
 from xieshang.i18n import t
 
-CHROMIUM = os.environ.get("XIESHANG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--disable-extensions", "--disable-sync", "--no-first-run",
-                 "--disable-component-update", "--disable-default-apps", "--mute-audio"]
-START_TIMEOUT_S = 30
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
-
-#: Every form control that takes input must have an accessible name: a <label for>, a wrapping
-#: <label>, aria-label or aria-labelledby naming visible text (what axe's "label" rule checks).
-UNLABELLED_JS = """() => {
-  const named = el => {
-    if ((el.getAttribute('aria-label') || '').trim()) return true;
-    const by = el.getAttribute('aria-labelledby');
-    if (by && by.split(/\\s+/).some(id => (document.getElementById(id)?.textContent || '').trim())) return true;
-    if (el.id && [...document.querySelectorAll('label[for]')].some(
-        l => l.htmlFor === el.id && l.textContent.trim())) return true;
-    const wrap = el.closest('label');
-    return !!(wrap && wrap.textContent.trim());
-  };
-  return [...document.querySelectorAll('input, select, textarea')]
-    .filter(el => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type))
-    .filter(el => !named(el))
-    .map(el => el.outerHTML.slice(0, 120));
-}"""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """The real ``xieshang serve`` on an empty temporary store."""
-    port = _free_port()
-    env = {**os.environ, "XIESHANG_DB": str(tmp_path / "store.sqlite"), "XIESHANG_LANG": "zh_CN"}
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "xieshang", "serve", "--port", str(port)], env=env,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/start", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("xieshang serve did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make deps-browser` (Debian's chromium package). "
-                    "The browser tests do not skip.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("XIESHANG_ARTIFACTS") or tmp_path_factory.mktemp("screens")) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots in {folder}")
-    return folder
-
 
 class Journey:
     """One browser page in one language and width, with the checks made on every page."""

@@ -11,11 +11,7 @@ the bundle verified by the records service on its own). Screenshots go to
 from __future__ import annotations
 
 import os
-import socket
 import struct
-import subprocess
-import sys
-import time
 import urllib.request
 import zlib
 from collections.abc import Iterator
@@ -23,108 +19,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.support import new_page, no_horizontal_scroll, running_server, unlabelled
 
 from xieshang.i18n import t
 
-CHROMIUM = os.environ.get("XIESHANG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--disable-extensions", "--disable-sync", "--no-first-run",
-                 "--disable-component-update", "--disable-default-apps", "--mute-audio"]
-START_TIMEOUT_S = 30
 WIDTHS = (360, 1280)
-
-UNLABELLED_JS = """() => {
-  const named = el => {
-    if ((el.getAttribute('aria-label') || '').trim()) return true;
-    const by = el.getAttribute('aria-labelledby');
-    if (by && by.split(/\\s+/).some(id => (document.getElementById(id)?.textContent || '').trim())) return true;
-    if (el.id && [...document.querySelectorAll('label[for]')].some(
-        l => l.htmlFor === el.id && l.textContent.trim())) return true;
-    const wrap = el.closest('label');
-    return !!(wrap && wrap.textContent.trim());
-  };
-  return [...document.querySelectorAll('input, select, textarea')]
-    .filter(el => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type))
-    .filter(el => !named(el))
-    .map(el => el.outerHTML.slice(0, 120));
-}"""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """The real ``xieshang serve`` on a temporary store holding the demo case."""
-    port = _free_port()
     env = {**os.environ, "XIESHANG_DB": str(tmp_path / "store.sqlite"), "XIESHANG_LANG": "zh_CN",
            "XIESHANG_ATTACHMENTS": str(tmp_path / "attachments")}
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "xieshang", "serve", "--port", str(port)], env=env,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/start", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("xieshang serve did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
+    with running_server(tmp_path, env) as url:
         req = urllib.request.Request(url + "/start/demo", method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=30):
             pass
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make deps-browser` (Debian's chromium package). "
-                    "The browser tests do not skip.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("XIESHANG_ARTIFACTS") or tmp_path_factory.mktemp("screens")) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots in {folder}")
-    return folder
 
 
 def _page(browser: Any, width: int) -> Any:
-    ctx = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN", accept_downloads=True)
-    page = ctx.new_page()
-    page.set_default_timeout(30000)
-    return page
+    return new_page(browser, width, timeout_ms=30000, downloads=True)
 
 
 def _check_layout(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.evaluate("window.innerWidth")
-    assert width <= viewport, f"{page.url} is {width}px wide in a {viewport}px viewport"
-    assert page.evaluate(UNLABELLED_JS) == [], page.url
+    no_horizontal_scroll(page)
+    assert unlabelled(page) == [], page.url
 
 
 def _png(path: Path) -> Path:

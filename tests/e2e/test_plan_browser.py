@@ -13,9 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_browser import _no_horizontal_scroll, _page, browser, server, shots
-
-__all__ = ["browser", "server", "shots"]  # fixtures used below
+from tests.e2e.support import new_page as _page
+from tests.e2e.support import no_horizontal_scroll as _no_horizontal_scroll
 
 
 def _saved_plan(server: str) -> int:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.test_browser import START_TIMEOUT_S, _free_port, _no_horizontal_scroll, _page, browser, shots
+from tests.e2e.support import new_page as _page
+from tests.e2e.support import no_horizontal_scroll as _no_horizontal_scroll
+from tests.e2e.support import running_server
 from tests.e2e.test_letters_records import _png
 from tests.server_helpers import sqlite_env
 
-__all__ = ["browser", "shots"]
 PASSWORD = "correct horse battery"
 
 
@@ -32,32 +31,8 @@ def server(tmp_path: Path) -> Iterator[str]:
         subprocess.run([sys.executable, "-m", "xieshang", "admin", "create-user", "--username", user, "--role", role,
                         "--name", user.title(), "--password-stdin"], input=PASSWORD + "\n", env=env, check=True,
                        capture_output=True, text=True)
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "xieshang", "serve", "--server", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/login", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("xieshang serve --server did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
+    with running_server(tmp_path, env, args=("--server",), ready="/login") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _sign_in(page: Any, server: str, user: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from xieshang.errors import UserError
 from xieshang.i18n import t
-from xieshang.web.forms import FormErrors, message, parse_day
+from xieshang.web.forms import FieldReader, FormErrors, message, parse_day
 
 if TYPE_CHECKING:
     from xieshang.records.model import Entry, EntryContent
@@ -51,37 +51,14 @@ def _msg(exc: UserError) -> str:
     return message(exc) if text.startswith(key) else text
 
 
-class _Reader:
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-        self.errors: dict[str, str] = {}
+class _Reader(FieldReader):
+    """The documents and records forms: errors and labels in the ``webdocs`` words."""
 
-    def text(self, name: str) -> str:
-        value = self.data.get(name)
-        if isinstance(value, (list, tuple)):
-            value = value[0] if value else None
-        return "" if value is None else str(value).strip()
+    def describe(self, exc: UserError) -> str:
+        return _msg(exc)
 
-    def many(self, name: str) -> list[str]:
-        value = self.data.get(name)
-        if value is None:
-            return []
-        items = value if isinstance(value, (list, tuple)) else [value]
-        return [str(v).strip() for v in items if str(v).strip()]
-
-    def get(self, name: str, parse: Callable[[str], T]) -> T | None:
-        text = self.text(name)
-        if not text:
-            return None
-        try:
-            return parse(text)
-        except UserError as exc:
-            self.errors[name] = _msg(exc)
-            return None
-
-    def required(self, name: str) -> None:
-        if not self.text(name) and name not in self.errors:
-            self.errors[name] = t("web.error.required", field=t(f"webdocs.field.{name}"))
+    def label(self, name: str) -> str:
+        return t(f"webdocs.field.{name}")
 
 
 def _money(name: str) -> Callable[[str], Decimal]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from xieshang.errors import UserError
 from xieshang.i18n import t
@@ -114,30 +114,54 @@ def _contacts(text: str) -> tuple[Contact, ...]:
     return tuple(Contact(c, v) for c, v in _pairs(text, "error.case.bad_contact"))
 
 
-class _Reader:
-    """Parses fields one by one, collecting one message per unreadable field."""
+class FieldReader:
+    """Parses a form's fields one by one, collecting one message per unreadable or missing field.
 
-    def __init__(self, data: Mapping[str, str]) -> None:
+    Each area's forms subclass it to word errors and name fields in their own catalog
+    (:meth:`describe`, :meth:`label`); the reading itself is the same everywhere.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
         self.data = data
         self.errors: dict[str, str] = {}
 
+    def describe(self, exc: UserError) -> str:
+        """The message shown next to a field for ``exc``."""
+        return message(exc)
+
+    def label(self, name: str) -> str:
+        return label(name)
+
     def text(self, name: str) -> str:
+        """The field's text, stripped; the first value of a repeated field; ``""`` when absent."""
         value = self.data.get(name)
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
         return "" if value is None else str(value).strip()
 
-    def get(self, name: str, parse: Callable[[str], T]) -> T | None:
+    def many(self, name: str) -> list[str]:
+        """Every non-blank value of a repeated field (checkboxes, several files)."""
+        value = self.data.get(name)
+        if value is None:
+            return []
+        items = value if isinstance(value, (list, tuple)) else [value]
+        return [str(v).strip() for v in items if str(v).strip()]
+
+    def get(self, name: str, parse: Callable[[str], T], *, required: bool = False) -> T | None:
         text = self.text(name)
         if not text:
+            if required:
+                self.required(name)
             return None
         try:
             return parse(text)
         except UserError as exc:
-            self.errors[name] = message(exc)
+            self.errors[name] = self.describe(exc)
             return None
 
     def required(self, name: str) -> None:
         if not self.text(name) and name not in self.errors:
-            self.errors[name] = t("web.error.required", field=label(name))
+            self.errors[name] = t("web.error.required", field=self.label(name))
 
 
 def loan_fields(data: Mapping[str, str], product: str, *, editing: bool = False) -> LoanFields:
@@ -146,7 +170,7 @@ def loan_fields(data: Mapping[str, str], product: str, *, editing: bool = False)
     from xieshang.rates import Period, parse_rate
     from xieshang.services.case import LoanFields
 
-    r = _Reader(data)
+    r = FieldReader(data)
     period = Period.DAY if product == "card" else Period.YEAR
     own = CARD_ONLY if product == "card" else LOAN_ONLY
     other = LOAN_ONLY if product == "card" else CARD_ONLY
@@ -250,7 +274,7 @@ def service_error(exc: UserError, data: Mapping[str, str], fields: tuple[str, ..
 def amount_and_day(data: Mapping[str, str], *, amount_field: str = "amount",
                    day_field: str = "date", allow_zero: bool = False) -> tuple[Decimal, date | None]:
     """A payment's or a lender figure's amount (required) and date (blank: today)."""
-    r = _Reader(data)
+    r = FieldReader(data)
     amount = r.get(amount_field, _money(amount_field))
     on = r.get(day_field, parse_day)
     r.required(amount_field)

@@ -11,7 +11,7 @@ may be live in the services; nothing here decides anything but how text is read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from xieshang.errors import UserError
 from xieshang.i18n import t
-from xieshang.web.forms import FormErrors, parse_day
+from xieshang.web.forms import FieldReader, FormErrors, parse_day
 from xieshang.web.forms import message as base_message
 
 if TYPE_CHECKING:
@@ -106,28 +106,14 @@ def after_error(exc: UserError, data: Mapping[str, str], fields: tuple[str, ...]
     return FormErrors({found if found in fields else "": message(exc)})
 
 
-class Reader:
-    """Parses fields one by one, collecting one message per unreadable or missing field."""
+class Reader(FieldReader):
+    """The after-the-agreement forms: errors and labels in the ``web_after`` words."""
 
-    def __init__(self, data: Mapping[str, str]) -> None:
-        self.data = data
-        self.errors: dict[str, str] = {}
+    def describe(self, exc: UserError) -> str:
+        return message(exc)
 
-    def text(self, name: str) -> str:
-        value = self.data.get(name)
-        return "" if value is None else str(value).strip()
-
-    def get(self, name: str, parse: Callable[[str], T], *, required: bool = False) -> T | None:
-        text = self.text(name)
-        if not text:
-            if required:
-                self.errors[name] = t("web.error.required", field=label(name))
-            return None
-        try:
-            return parse(text)
-        except UserError as exc:
-            self.errors[name] = message(exc)
-            return None
+    def label(self, name: str) -> str:
+        return label(name)
 
     def money(self, name: str, *, required: bool = False) -> Decimal | None:
         from xieshang.money import parse_money

@@ -8,14 +8,14 @@ language, next to the field); a service error is put next to the field its flag 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from xieshang.errors import UserError
 from xieshang.i18n import t
-from xieshang.web.forms import FormErrors, message
+from xieshang.web.forms import FieldReader, FormErrors, message
 
 if TYPE_CHECKING:
     from xieshang.planner.finances import Finances, IncomeSource, Item
@@ -80,26 +80,14 @@ def service_error(exc: UserError, fields: Iterable[str]) -> FormErrors:
     return FormErrors({found if found in set(fields) else "": _message(exc)})
 
 
-class _Reader:
-    """Parses fields one by one, collecting one message per unreadable field."""
+class _Reader(FieldReader):
+    """The plan and finances forms: errors and labels in the ``webplan`` words."""
 
-    def __init__(self, data: Mapping[str, str]) -> None:
-        self.data = data
-        self.errors: dict[str, str] = {}
+    def describe(self, exc: UserError) -> str:
+        return _message(exc)
 
-    def text(self, name: str) -> str:
-        value = self.data.get(name)
-        return "" if value is None else str(value).strip()
-
-    def get(self, name: str, parse: Callable[[str], T]) -> T | None:
-        text = self.text(name)
-        if not text:
-            return None
-        try:
-            return parse(text)
-        except UserError as exc:
-            self.errors[name] = _message(exc)
-            return None
+    def label(self, name: str) -> str:
+        return label(name)
 
     def money(self, name: str) -> Decimal | None:
         from xieshang.money import parse_money

@@ -21,10 +21,16 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
 from tests.pg_cluster import Cluster, server_bin
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from xieshang.store.db import Store
 
 settings.register_profile("xieshang", deadline=None)
 settings.load_profile("xieshang")
@@ -114,3 +120,26 @@ def module_store_location(request: pytest.FixtureRequest,
         yield cluster.url(name)
     if cluster.running:
         cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# -- the web app's TestClient fixtures ---------------------------------------------------------
+# A test module defines ``store`` (a SQLite file, or ``store_location`` for both back-ends); these
+# build on it. A module may define its own ``client`` or ``demo`` instead.
+
+
+@pytest.fixture
+def client(store: Store) -> TestClient:
+    from fastapi.testclient import TestClient
+
+    from xieshang.web.app import create_app
+
+    return TestClient(create_app(store), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def demo(store: Store, client: TestClient) -> TestClient:
+    """The app on a store holding the demo case."""
+    from xieshang.services.demo import load_demo
+
+    load_demo(store)
+    return client

@@ -17,9 +17,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.web_support import field_error
+
 from xieshang.i18n import t
 from xieshang.services.case import counts, get_loan, list_loans
-from xieshang.services.demo import load_demo
 from xieshang.services.overview import overview
 from xieshang.store.db import Store, open_store
 from xieshang.web.app import create_app
@@ -35,27 +36,10 @@ def store(store_location: str) -> Iterator[Store]:
     st.close()
 
 
-@pytest.fixture
-def client(store: Store) -> TestClient:
-    return TestClient(create_app(store), raise_server_exceptions=False)
-
-
-@pytest.fixture
-def demo(store: Store, client: TestClient) -> TestClient:
-    load_demo(store)
-    return client
-
-
 def _snapshot(store: Store) -> Any:
     from xieshang.services.transfer import export_case
 
     return export_case(store) if counts(store)["person"] else None
-
-
-def _field_error(html: str, name: str) -> str | None:
-    """The inline error shown for field ``name`` (None when the field has none)."""
-    m = re.search(rf'<p class="error" id="e-{re.escape(name)}"[^>]*>(.*?)</p>', html, re.S)
-    return None if m is None else re.sub(r"<[^>]+>", "", m.group(1)).replace("⚠", "").strip()
 
 
 LANGS = ("zh_CN", "en")
@@ -82,7 +66,7 @@ def test_empty_store_offers_the_demo_and_a_new_case(client: TestClient, store: S
 def test_start_own_case_requires_a_name_and_saves_nothing_without(client: TestClient, store: Store) -> None:
     r = client.post("/start/init", data={"name": "  "})
     assert r.status_code == 422
-    assert _field_error(r.text, "name") is None  # the start page shows its own error block
+    assert field_error(r.text, "name") is None  # the start page shows its own error block
     assert 'aria-invalid="true"' in r.text
     assert counts(store)["person"] == 0
     r = client.post("/start/init", data={"name": "小李"}, follow_redirects=False)
@@ -196,7 +180,7 @@ def test_bad_loan_input_shows_an_inline_error_and_saves_nothing(demo: TestClient
     assert r.status_code == 422
     assert t("web.form.not_saved", lang=lang) in r.text
     if field:
-        msg = _field_error(r.text, field)
+        msg = field_error(r.text, field)
         assert msg, (field, r.text[:2000])
         assert f'id="f-{field}"' in r.text
     else:
@@ -208,8 +192,8 @@ def test_bad_loan_input_shows_an_inline_error_and_saves_nothing(demo: TestClient
 
 
 def test_inline_error_is_in_the_users_language(demo: TestClient) -> None:
-    zh = _field_error(demo.post("/loans/new?lang=zh_CN", data={**GOOD_LOAN, "principal": "abc"}).text, "principal")
-    en = _field_error(demo.post("/loans/new?lang=en", data={**GOOD_LOAN, "principal": "abc"}).text, "principal")
+    zh = field_error(demo.post("/loans/new?lang=zh_CN", data={**GOOD_LOAN, "principal": "abc"}).text, "principal")
+    en = field_error(demo.post("/loans/new?lang=en", data={**GOOD_LOAN, "principal": "abc"}).text, "principal")
     assert zh and en and zh != en
     assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[\u4e00-\u9fff]", en.replace("元", "").replace("万", ""))
 
@@ -218,14 +202,14 @@ def test_card_form_checks_the_due_date(demo: TestClient, store: Store) -> None:
     before = _snapshot(store)
     r = demo.post("/loans/new", data={"profile": "credit-card", "statement_balance": "5000",
                                       "statement_date": "2025-05-01", "due_date": "2025-04-20"})
-    assert r.status_code == 422 and _field_error(r.text, "due_date")
+    assert r.status_code == 422 and field_error(r.text, "due_date")
     assert _snapshot(store) == before
 
 
 def test_no_profile_chosen_is_an_inline_error(demo: TestClient, store: Store) -> None:
     before = _snapshot(store)
     r = demo.post("/loans/new", data={"principal": "100"})
-    assert r.status_code == 422 and _field_error(r.text, "profile")
+    assert r.status_code == 422 and field_error(r.text, "profile")
     assert _snapshot(store) == before
 
 
@@ -235,7 +219,7 @@ def test_edit_loan_and_bad_edit_changes_nothing(demo: TestClient, store: Store) 
     assert values["principal"] and values["start"]
     before = _snapshot(store)
     bad = demo.post("/loans/3/edit", data={**values, "principal": ""})
-    assert bad.status_code == 422 and _field_error(bad.text, "principal")
+    assert bad.status_code == 422 and field_error(bad.text, "principal")
     assert _snapshot(store) == before
     ok = demo.post("/loans/3/edit", data={**values, "lender": "借呗 (mine)"}, follow_redirects=False)
     assert ok.status_code == 303
@@ -258,7 +242,7 @@ def test_payments_inline_errors_and_saving(demo: TestClient, store: Store) -> No
                         ({"amount": "10.001"}, "amount")]:
         r = demo.post("/loans/1/payments", data=data)
         assert r.status_code == 422, data
-        assert _field_error(r.text, field), (data, field)
+        assert field_error(r.text, field), (data, field)
     assert _snapshot(store) == before
     n = len(get_loan(store, 1).payments)
     r = demo.post("/loans/1/payments", data={"amount": "100", "channel": "支付宝"}, follow_redirects=False)
@@ -411,7 +395,7 @@ def test_bad_imports_are_refused_with_a_message(demo: TestClient, store: Store) 
     for files in cases:
         r = demo.post("/settings/import?lang=en", files=files or {"file": ("", b"", "application/json")})
         assert r.status_code == 422
-        assert _field_error(r.text, "file")
+        assert field_error(r.text, "file")
     assert _snapshot(store) == before
 
 

@@ -20,15 +20,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.web_support import field_error
+
 from records_helpers import png_bytes
 from xieshang.i18n import t
 from xieshang.money import fmt_display
 from xieshang.services.case import get_loan, list_loans
-from xieshang.services.demo import load_demo
 from xieshang.services.letters import list_made, loan_facts
 from xieshang.services.records import attachment_folder, list_entries, verify_bundle
 from xieshang.store.db import Store, open_store
-from xieshang.web.app import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -41,22 +41,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     st = open_store(str(tmp_path / "s.sqlite"))
     yield st
     st.close()
-
-
-@pytest.fixture
-def client(store: Store) -> TestClient:
-    return TestClient(create_app(store), raise_server_exceptions=False)
-
-
-@pytest.fixture
-def demo(store: Store, client: TestClient) -> TestClient:
-    load_demo(store)
-    return client
-
-
-def _field_error(html: str, name: str) -> str | None:
-    m = re.search(rf'<p class="error" id="e-{re.escape(name)}"[^>]*>(.*?)</p>', html, re.S)
-    return None if m is None else re.sub(r"<[^>]+>", "", m.group(1)).replace("⚠", "").strip()
 
 
 def _text(html: str) -> str:
@@ -164,18 +148,18 @@ def test_bad_letter_input_is_refused_next_to_its_field_and_nothing_is_made(demo:
     base = {"kind": "negotiation", "loan": str(loan), "doc_lang": "zh_CN", "format": "pdf"}
     r = demo.post("/letters/download", data={**base, "monthly": "1500"})
     assert r.status_code == 422
-    assert _field_error(r.text, "monthly") == t("webdocs.error.proposal_incomplete")
+    assert field_error(r.text, "monthly") == t("webdocs.error.proposal_incomplete")
     assert t("webdocs.letters.not_made") in r.text
     r = demo.post("/letters/download", data={**base, "monthly": "很多", "months": "x"})
     assert r.status_code == 422
-    assert _field_error(r.text, "monthly") and _field_error(r.text, "months")
+    assert field_error(r.text, "monthly") and field_error(r.text, "months")
     assert 'value="很多"' in r.text  # what was typed stays
     r = demo.post("/letters/download", data={**base, "loan": "999"})
-    assert r.status_code == 422 and _field_error(r.text, "loan")
+    assert r.status_code == 422 and field_error(r.text, "loan")
     r = demo.post("/letters/download", data={**base, "kind": "card-installment"})  # not a card
-    assert r.status_code == 422 and _field_error(r.text, "kind")
+    assert r.status_code == 422 and field_error(r.text, "kind")
     r = demo.get(f"/letters/preview?kind=hardship&loan={loan}")
-    assert r.status_code == 422 and _field_error(r.text, "hardship") == t("webdocs.error.hardship_needed")
+    assert r.status_code == 422 and field_error(r.text, "hardship") == t("webdocs.error.hardship_needed")
     r = demo.post("/letters/download", data={**base, "format": "exe"})
     assert r.status_code == 422
     assert list_made(store) == []
@@ -201,7 +185,7 @@ def test_checklists_and_the_paid_agency_guide(demo: TestClient, store: Store) ->
     body = r.content.decode("utf-8")
     assert "- [ ]" in body
     r = demo.post("/letters/checklist", data={"checklist": "boredom", "format": "md"})
-    assert r.status_code == 422 and _field_error(r.text, "checklist")
+    assert r.status_code == 422 and field_error(r.text, "checklist")
 
 
 def test_letters_without_a_loan(client: TestClient) -> None:
@@ -267,15 +251,15 @@ def test_oversize_or_wrong_type_upload_is_refused_and_nothing_is_saved(demo: Tes
     r = demo.post("/records/new", data=ENTRY, files=[("attach", ("ok.png", png_bytes(2), "image/png")),
                                                      ("attach", ("big.png", big, "image/png"))])
     assert r.status_code == 422
-    assert "big.png" in (_field_error(r.text, "attach") or "")
+    assert "big.png" in (field_error(r.text, "attach") or "")
     assert t("webdocs.records.not_saved") in r.text
     assert 'value="某催收公司"' in r.text  # what was typed stays
     r = demo.post("/records/new", data=ENTRY, files=[("attach", ("virus.png", b"MZ\x90\x00" + b"\x00" * 64,
                                                                  "image/png"))])
     assert r.status_code == 422
-    assert "virus.png" in (_field_error(r.text, "attach") or "")
+    assert "virus.png" in (field_error(r.text, "attach") or "")
     r = demo.post("/records/new", data=ENTRY, files=[("attach", ("empty.png", b"", "image/png"))])
-    assert r.status_code == 422 and _field_error(r.text, "attach")
+    assert r.status_code == 422 and field_error(r.text, "attach")
     assert list_entries(store) == before
     assert _files(store) == files_before
 
@@ -284,17 +268,17 @@ def test_bad_entry_input_is_refused_next_to_its_field(demo: TestClient, store: S
     before = len(list_entries(store))
     r = demo.post("/records/new", data={**ENTRY, "summary": " ", "counterparty": ""})
     assert r.status_code == 422
-    assert _field_error(r.text, "summary") and _field_error(r.text, "counterparty")
+    assert field_error(r.text, "summary") and field_error(r.text, "counterparty")
     r = demo.post("/records/new", data={**ENTRY, "when": "昨天晚上"})
-    assert r.status_code == 422 and _field_error(r.text, "when")
+    assert r.status_code == 422 and field_error(r.text, "when")
     r = demo.post("/records/new", data={**ENTRY, "tz": "Mars/Base"})
-    assert r.status_code == 422 and _field_error(r.text, "tz")
+    assert r.status_code == 422 and field_error(r.text, "tz")
     r = demo.post("/records/new", data={**ENTRY, "when": "2099-01-01T10:00"})
-    assert r.status_code == 422 and _field_error(r.text, "when")
+    assert r.status_code == 422 and field_error(r.text, "when")
     r = demo.post("/records/new", data={**ENTRY, "contacted": "borrower"})  # disclosed to the borrower?
-    assert r.status_code == 422 and _field_error(r.text, "disclosed")
+    assert r.status_code == 422 and field_error(r.text, "disclosed")
     r = demo.post("/records/new", data={**ENTRY, "loan": "999"})
-    assert r.status_code == 422 and _field_error(r.text, "loan")
+    assert r.status_code == 422 and field_error(r.text, "loan")
     assert len(list_entries(store)) == before
 
 
@@ -341,7 +325,7 @@ def test_verify_shows_the_chain_status_and_names_a_tampered_entry(demo: TestClie
     assert t("records.problem.edited", entries="2") in text
     r = demo.get("/records/export")  # a log that fails its check is not exported
     assert r.status_code == 422
-    assert _field_error(r.text, "export")
+    assert field_error(r.text, "export")
 
 
 def test_export_bundle_verifies_on_its_own(demo: TestClient, store: Store, tmp_path: Path) -> None:
@@ -361,7 +345,7 @@ def test_export_bundle_verifies_on_its_own(demo: TestClient, store: Store, tmp_p
 def test_export_of_an_empty_log_is_refused(client: TestClient) -> None:
     client.post("/start/init", data={"name": "小李"})
     r = client.get("/records/export")
-    assert r.status_code == 422 and _field_error(r.text, "export") == t("records.error.export_empty")
+    assert r.status_code == 422 and field_error(r.text, "export") == t("records.error.export_empty")
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ plan for the letters, lenders' answers, the guide's state, and the API on the sa
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,12 +17,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.web_support import field_error
+
 from xieshang.i18n import t
-from xieshang.services.demo import load_demo
 from xieshang.services.finances import get_finances
 from xieshang.services.plan import list_offers, plan_case, saved_plan
 from xieshang.store.db import Store, open_store
-from xieshang.web.app import create_app
 from xieshang.web.context import money
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -36,22 +35,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     st = open_store(str(tmp_path / "s.sqlite"))
     yield st
     st.close()
-
-
-@pytest.fixture
-def client(store: Store) -> TestClient:
-    return TestClient(create_app(store), raise_server_exceptions=False)
-
-
-@pytest.fixture
-def demo(store: Store, client: TestClient) -> TestClient:
-    load_demo(store)
-    return client
-
-
-def _field_error(html: str, name: str) -> str | None:
-    m = re.search(rf'<p class="error" id="e-{re.escape(name)}"[^>]*>(.*?)</p>', html, re.S)
-    return None if m is None else re.sub(r"<[^>]+>", "", m.group(1)).replace("⚠", "").strip()
 
 
 def _state(store: Store) -> Any:
@@ -112,13 +95,13 @@ def test_bad_finances_show_inline_errors_in_the_users_language_and_save_nothing(
     assert r.status_code == 422
     html = r.text
     assert t("web.form.not_saved", lang=lang) in html
-    assert "很多" in (_field_error(html, "income_amount_0") or "")
-    assert t("plan.fin.cat.food", lang=lang) in (_field_error(html, "expense_food") or "")
-    assert "两" in (_field_error(html, "dependents") or "")
-    assert _field_error(html, "savings") and _field_error(html, "assets")
-    assert _field_error(html, "expense_housing") is None
+    assert "很多" in (field_error(html, "income_amount_0") or "")
+    assert t("plan.fin.cat.food", lang=lang) in (field_error(html, "expense_food") or "")
+    assert "两" in (field_error(html, "dependents") or "")
+    assert field_error(html, "savings") and field_error(html, "assets")
+    assert field_error(html, "expense_housing") is None
     if lang == "en":
-        assert "must be a whole number" in (_field_error(html, "dependents") or "")
+        assert "must be a whole number" in (field_error(html, "dependents") or "")
     assert 'value="很多"' in html  # what was typed stays in the form
     assert _state(store) == before
 
@@ -198,7 +181,7 @@ def test_bad_whatif_input_is_an_inline_error(demo: TestClient, store: Store) -> 
     assert r.status_code == 422
     assert t("webplan.whatif_invalid", lang="en") in r.text and "abc" in r.text
     page = demo.get("/plan?income=abc&lump_sum=-3")
-    assert _field_error(page.text, "income") and _field_error(page.text, "lump_sum")
+    assert field_error(page.text, "income") and field_error(page.text, "lump_sum")
     assert _state(store) == before
 
 
@@ -221,7 +204,7 @@ def test_save_plan_for_the_letters_and_the_guide_shows_it_done(demo: TestClient,
 def test_saving_a_bad_request_saves_nothing(demo: TestClient, store: Store) -> None:
     before = _state(store)
     r = demo.post("/plan/save", data={"objective": "cheapest", "months": "60"})
-    assert r.status_code == 422 and _field_error(r.text, "objective")
+    assert r.status_code == 422 and field_error(r.text, "objective")
     r = demo.post("/plan/save", data={"objective": "cost", "income": "100"})  # nothing fits: nothing to save
     assert r.status_code == 422
     assert _state(store) == before
@@ -231,10 +214,10 @@ def test_record_an_offer_a_refusal_and_forget(demo: TestClient, store: Store) ->
     before = _state(store)
     r = demo.post("/plan/offers/1?lang=en", data={"kind": "instalment", "months": "abc", "waive": "2", "down": "x"})
     assert r.status_code == 422
-    assert _field_error(r.text, "o1-months") and _field_error(r.text, "o1-waive") and _field_error(r.text, "o1-down")
+    assert field_error(r.text, "o1-months") and field_error(r.text, "o1-waive") and field_error(r.text, "o1-down")
     assert t("web.form.not_saved", lang="en") in r.text
     r = demo.post("/plan/offers/1", data={"kind": "bribe"})
-    assert r.status_code == 422 and _field_error(r.text, "o1-kind")
+    assert r.status_code == 422 and field_error(r.text, "o1-kind")
     assert _state(store) == before
     assert demo.post("/plan/offers/999", data={"kind": "instalment"}).status_code == 404
 

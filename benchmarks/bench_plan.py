@@ -168,6 +168,7 @@ def bench_savings(cases: list[PlanCase], log: Callable[[str], None]) -> dict[str
         "optimal_from_model": model_basis,
         "saving_mean": str((sum(savings, Decimal(0)) / compared).quantize(Decimal("0.01"))) if compared else None,
         "saving_max": str(max(savings)) if savings else None,
+        "saving_min": str(min(savings)) if savings else None,  # < 0 would mean a baseline beat the plan
         "saving_mean_share": round(statistics.mean(shares), 4) if shares else None,
         "share_strictly_better": round(strictly / compared, 3) if compared else None,
         "whole_plan_seconds_median": round(statistics.median(seconds), 2) if seconds else None,

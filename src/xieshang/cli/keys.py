@@ -10,14 +10,12 @@ passphrase prompt when standard input is a terminal.
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xieshang.cli.case import JsonOpt
 from xieshang.i18n import t
-from xieshang.store import crypto
 
 if TYPE_CHECKING:
     from xieshang.services.keys import NewMaster
@@ -29,28 +27,20 @@ NEW_KEY_ENV = "XIESHANG_NEW_KEY"
 NEW_PASSPHRASE_ENV = "XIESHANG_NEW_PASSPHRASE"
 
 
-def _prompt(message: str) -> str:
-    import getpass
-
-    return getpass.getpass(message + " ")
-
-
-if sys.stdin is not None and sys.stdin.isatty():
-    crypto.passphrase_prompt = _prompt
-
-
 def _new_passphrase(env: str) -> str:
     from xieshang.errors import UserError
+    from xieshang.store import crypto
 
     value = os.environ.get(env)
     if value:
         return value
-    if crypto.passphrase_prompt is None:
+    prompt = crypto.terminal_prompt()
+    if prompt is None:
         raise UserError("crypto.error.need_passphrase", path="-", env=env)
-    first = crypto.passphrase_prompt(t("crypto.prompt_new"))
+    first = prompt(t("crypto.prompt_new"))
     if len(first) < 8:
         raise UserError("crypto.error.short_passphrase", min=8)
-    if crypto.passphrase_prompt(t("crypto.prompt_again")) != first:
+    if prompt(t("crypto.prompt_again")) != first:
         raise UserError("crypto.error.passphrase_mismatch")
     return first
 
@@ -58,6 +48,7 @@ def _new_passphrase(env: str) -> str:
 def _store_plain() -> Store:
     """The store, opened even when it is still plaintext although a key is configured."""
     from xieshang.services import open_case_store
+    from xieshang.store import crypto
 
     with crypto.plaintext_allowed():
         return open_case_store(create=False)
@@ -88,6 +79,7 @@ def status_command(json_out: JsonOpt = False) -> None:
 def _env_master(kind: str) -> NewMaster:
     from xieshang.errors import UserError
     from xieshang.services.keys import NewMaster
+    from xieshang.store import crypto
 
     if kind == "key":
         value = os.environ.get(crypto.KEY_ENV, "").strip()
@@ -99,14 +91,18 @@ def _env_master(kind: str) -> NewMaster:
 
 @app.command("enable")
 def enable_command(
-    use_key: Annotated[bool, typer.Option(
+    use_key: Annotated[bool | None, typer.Option(
         "--key/--passphrase", help="主密钥来源 master key from XIESHANG_KEY (default when set) or a passphrase.")
-    ] = bool(os.environ.get(crypto.KEY_ENV)),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """启用加密 Encrypt an existing store: sensitive fields and attachments (one transaction)."""
     from xieshang.services.keys import enable
 
+    if use_key is None:
+        from xieshang.store.crypto import KEY_ENV
+
+        use_key = bool(os.environ.get(KEY_ENV))
     master = _env_master("key" if use_key else "passphrase")
     report = enable(_store_plain(), master)
     if json_out:
@@ -157,5 +153,7 @@ def rotate_command(
 @app.command("generate")
 def generate_command() -> None:
     """生成主密钥 Print a new random master key for XIESHANG_KEY (keep it safe: without it the data is lost)."""
+    from xieshang.store import crypto
+
     typer.echo(crypto.generate_key())
     typer.echo(t("crypto.generated", env=crypto.KEY_ENV), err=True)

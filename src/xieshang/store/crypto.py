@@ -336,10 +336,29 @@ def ask_passphrase(location: str) -> str | None:
     env = os.environ.get(PASSPHRASE_ENV)
     if env:
         return env
-    if passphrase_prompt is not None:
+    prompt = terminal_prompt()
+    if prompt is not None:
         from xieshang.i18n import t
 
-        return passphrase_prompt(t("crypto.prompt", path=location))
+        return prompt(t("crypto.prompt", path=location))
+    return None
+
+
+def _getpass(message: str) -> str:
+    import getpass
+
+    return getpass.getpass(message + " ")
+
+
+def terminal_prompt() -> Callable[[str], str] | None:
+    """How to ask for a passphrase: the prompt a caller set (``passphrase_prompt``), else a hidden
+    prompt when standard input is a terminal, else ``None`` (scripts, tests, servers without one)."""
+    import sys
+
+    if passphrase_prompt is not None:
+        return passphrase_prompt
+    if sys.stdin is not None and sys.stdin.isatty():
+        return _getpass
     return None
 
 

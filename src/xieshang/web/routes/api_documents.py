@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -259,20 +259,7 @@ def records_list(request: Request,
 Txt = Annotated[str | None, Form(max_length=20000)]
 
 
-def _form_data(**fields: str | None) -> dict[str, str]:
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-async def _received(attach: list[UploadFile] | None) -> list[tuple[str, bytes]]:
-    from xieshang.web.routes.records import read_uploads
-
-    return await read_uploads(list(attach or []))
-
-
-@router.post("/records", status_code=201, summary="Log a contact (multipart form, attachments as `attach` files)",
-             response_model=dict[str, Any])
-async def records_add(
-    request: Request,
+def contact_form(
     when: Annotated[str, Form(max_length=60, description="YYYY-MM-DD HH:MM, optional offset")],
     direction: Annotated[str, Form(max_length=20, description="incoming or outgoing")],
     channel: Annotated[str, Form(max_length=20, description="call, sms, app-chat, email, letter, visit")],
@@ -289,16 +276,36 @@ async def records_add(
     their_promises: Txt = None,
     my_promises: Txt = None,
     loan: Annotated[str | None, Form(max_length=20)] = None,
+) -> dict[str, str]:
+    """The contact-log entry's form fields (adding and correcting take the same), as given."""
+    given = {"when": when, "direction": direction, "channel": channel, "counterparty": counterparty,
+             "summary": summary, "tz": tz, "outcome": outcome, "count": count,
+             "counterparty_kind": counterparty_kind, "phone": phone, "contacted": contacted,
+             "contacted_name": contacted_name, "disclosed": disclosed, "their_promises": their_promises,
+             "my_promises": my_promises, "loan": loan}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+ContactForm = Annotated[dict[str, str], Depends(contact_form)]
+
+
+async def _received(attach: list[UploadFile] | None) -> list[tuple[str, bytes]]:
+    from xieshang.web.routes.records import read_uploads
+
+    return await read_uploads(list(attach or []))
+
+
+@router.post("/records", status_code=201, summary="Log a contact (multipart form, attachments as `attach` files)",
+             response_model=dict[str, Any])
+async def records_add(
+    request: Request,
+    data: ContactForm,
     attach: Annotated[list[UploadFile] | None, File(description="Screenshots, recordings, PDFs.")] = None,
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from xieshang.services.records import add_entry, conduct_flags, list_entries
 
-    data = _form_data(when=when, direction=direction, channel=channel, counterparty=counterparty, summary=summary,
-                      tz=tz, outcome=outcome, count=count, counterparty_kind=counterparty_kind, phone=phone,
-                      contacted=contacted, contacted_name=contacted_name, disclosed=disclosed,
-                      their_promises=their_promises, my_promises=my_promises, loan=loan)
     st = store_of(request)
     try:
         content = entry_content(data)
@@ -356,32 +363,13 @@ def records_show(request: Request, entry_id: int) -> Response:
              response_model=dict[str, Any])
 async def records_correct(
     request: Request, entry_id: int,
-    when: Annotated[str, Form(max_length=60)],
-    direction: Annotated[str, Form(max_length=20)],
-    channel: Annotated[str, Form(max_length=20)],
-    counterparty: Annotated[str, Form(max_length=200)],
-    summary: Annotated[str, Form(max_length=20000)],
-    tz: Annotated[str | None, Form(max_length=60)] = None,
-    outcome: Annotated[str | None, Form(max_length=20)] = None,
-    count: Annotated[str | None, Form(max_length=10)] = None,
-    counterparty_kind: Annotated[str | None, Form(max_length=20)] = None,
-    phone: Annotated[str | None, Form(max_length=60)] = None,
-    contacted: Annotated[str | None, Form(max_length=20)] = None,
-    contacted_name: Annotated[str | None, Form(max_length=200)] = None,
-    disclosed: Annotated[str | None, Form(max_length=10)] = None,
-    their_promises: Txt = None,
-    my_promises: Txt = None,
-    loan: Annotated[str | None, Form(max_length=20)] = None,
+    data: ContactForm,
     attach: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from xieshang.services.records import conduct_flags, correct_entry, get_entry, list_entries
 
-    data = _form_data(when=when, direction=direction, channel=channel, counterparty=counterparty, summary=summary,
-                      tz=tz, outcome=outcome, count=count, counterparty_kind=counterparty_kind, phone=phone,
-                      contacted=contacted, contacted_name=contacted_name, disclosed=disclosed,
-                      their_promises=their_promises, my_promises=my_promises, loan=loan)
     st = store_of(request)
     try:
         old = get_entry(st, entry_id)

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 
-.PHONY: install run test test-fast lint bench lock clean deps-documents deps-browser deps-server
+.PHONY: install run test test-dates test-fast lint bench lock clean deps-documents deps-browser deps-server
 
 install: deps-documents deps-browser deps-server $(STAMP)
 
@@ -48,9 +48,15 @@ run: install
 	@$(BIN)/xieshang status 2>/dev/null || true
 	$(BIN)/xieshang serve
 
-## The whole suite: lint, type check, unit, property and end-to-end tests.
+## The whole suite: lint, type check, unit, property and end-to-end tests; then the date-sensitive
+## tests again under awkward fixed days (scripts/test-dates: month ends, 29 February, 31 December,
+## the eve of a daylight-saving change), so the suite passes whatever day it runs.
 test: install lint
 	$(BIN)/python -m pytest -n 2 -q
+	sh scripts/test-dates $(BIN)/python -n 2
+
+test-dates: install
+	sh scripts/test-dates $(BIN)/python -n 2
 
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -q -x

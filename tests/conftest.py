@@ -13,6 +13,13 @@ one migrated at start-up, which takes milliseconds. ``[postgresql]`` tests also 
 ``XIESHANG_ATTACHMENTS`` folder. ``module_store_location`` is the same for a store a whole module
 shares. Without Debian's server programs they are skipped, except under ``CI=true``, where they fail. ``XIESHANG_TEST_BACKENDS=sqlite`` (or ``postgresql``) runs
 only one of them.
+
+The day: the whole run sees one day, ``XIESHANG_TODAY`` (:mod:`xieshang.clock`), set here before
+any test module is imported and inherited by every CLI and server the tests start, so a run that
+crosses midnight, or a test that computes "today" itself, never disagrees with the code. The
+caller may set it (and ``TZ``, the machine's zone): ``scripts/test-dates`` runs the tests of
+:data:`DATE_SENSITIVE` again under awkward days (month ends, 29 February, 31 December, the eve of
+a daylight-saving change elsewhere) as part of ``make test``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ import pytest
 from hypothesis import settings
 from tests.pg_cluster import Cluster, server_bin
 
+from xieshang import clock
+
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
@@ -34,6 +43,23 @@ if TYPE_CHECKING:
 
 settings.register_profile("xieshang", deadline=None)
 settings.load_profile("xieshang")
+
+os.environ.setdefault(clock.TODAY_VAR, clock.today().isoformat())
+
+#: Test modules whose figures or lists depend on the day they run (the demo's relative dates,
+#: "start today" defaults, due-soon windows, the calendar, credit checks, the overview): run again
+#: under fixed awkward days by ``scripts/test-dates`` (``pytest -m dates``).
+DATE_SENSITIVE = frozenset({
+    "test_afford", "test_agreement", "test_agreement_cli", "test_budget", "test_calendar", "test_cli_overview",
+    "test_credit", "test_overview", "test_web_after", "test_agreements_browser",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in DATE_SENSITIVE:
+            item.add_marker(pytest.mark.dates)
+
 
 BACKENDS = [b for b in os.environ.get("XIESHANG_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 _TEMPLATE = "xs_template"

@@ -4,23 +4,25 @@ calendar, credit, budget, afford — every command, JSON and text, and bad input
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.child_env import child_env
 
-TODAY = date.today()
+from xieshang import clock
+
+TODAY = clock.today()
 
 
 def run(db: Path, *args: str, check: int | None = 0, lang: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     env["COLUMNS"] = "200"
     argv = [sys.executable, "-m", "xieshang", *args, *(["--lang", lang] if lang else [])]

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from tests.child_env import child_env
 from tests.records_helpers import png_bytes
 
 from xieshang.services.backup import tables
@@ -27,7 +28,7 @@ from xieshang.store.db import open_store
 
 def run(location: str, *args: str, check: int | None = 0, lang: str = "en",
         attachments: Path | None = None, key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG", "DATABASE_URL"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG", "DATABASE_URL"))
     env["XIESHANG_DB"] = location
     if key is not None:
         env["XIESHANG_KEY"] = key

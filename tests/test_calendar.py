@@ -10,10 +10,19 @@ from pathlib import Path
 
 import pytest
 
+from xieshang.engine.schedule import add_months
 from xieshang.errors import UserError
 from xieshang.rates import AnnualRate
 from xieshang.services.agreements import AgreementInput, add_agreement
-from xieshang.services.case import LoanFields, PersonInfo, add_loan, init_case
+from xieshang.services.case import (
+    LoanFields,
+    PersonInfo,
+    add_loan,
+    add_payment,
+    get_loan,
+    init_case,
+    loan_status,
+)
 from xieshang.services.credit import add_check, add_entry, mark_disputed
 from xieshang.services.reminders import FOLLOW_UP_DAYS, add_task, complete_task, due_items, export_calendar
 from xieshang.store.db import Store, open_store
@@ -178,3 +187,28 @@ def test_bad_alarm_leaves_no_file(store: Store, tmp_path: Path) -> None:
         export_calendar(store, path, alarm_days=99, today=TODAY)
     assert err.value.key == "after.error.alarm_days" and not path.exists()
     assert list(tmp_path.glob("*.tmp")) == []
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 1), date(2027, 1, 31), date(2028, 2, 29), date(2026, 12, 31)])
+def test_an_agreement_whose_first_payment_is_a_month_away_still_shows_it(store_location: str, today: date) -> None:
+    """An agreement made today pays first a month later, 28 to 31 days away: the due list of the
+    next 30 days still shows that payment, marked as beyond the window (issue 18)."""
+    s = open_store(store_location)
+    init_case(s, PersonInfo(name="测试"))
+    add_loan(s, LoanFields(profile_id="weilidai", principal=D("6000.00"), rate=AnnualRate(D("0.12")), term_months=6,
+                           start=today - timedelta(days=300)), today=today)
+    added = add_agreement(s, AgreementInput(loan_id=1, months=6, monthly=D(700), start=today,
+                                            status="confirmed-in-writing"), today=today)
+    items = [i for i in due_items(s, days=30, today=today) if i.kind == "payment"]
+    first = add_months(today, 1)
+    assert [(i.uid, i.on) for i in items] == [(f"agreement-{added.id}-1", first)]
+    assert items[0].beyond is ((first - today).days > 30)
+    assert items[0].to_json()["beyond"] is items[0].beyond
+    # A window that reaches it lists it as any other payment; a longer one lists the rest too.
+    assert not any(i.beyond for i in due_items(s, days=31, today=today))
+    assert len([i for i in due_items(s, days=200, today=today) if i.kind == "payment"]) == 6
+
+
+def test_a_closed_loan_shows_no_next_payment(store: Store) -> None:
+    add_payment(store, 1, loan_status(get_loan(store, 1), TODAY).payoff, on=TODAY)
+    assert not any(i.loan_id == 1 and i.kind == "payment" for i in due_items(store, days=30, today=TODAY))

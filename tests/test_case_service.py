@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xieshang import clock
 from xieshang.engine.terms import CardTerms, LoanTerms
 from xieshang.errors import UserError
 from xieshang.rates import DailyRate, parse_rate
@@ -45,7 +46,7 @@ from xieshang.services.demo import load_demo
 from xieshang.services.transfer import export_case, import_case, parse_document, render
 from xieshang.store.db import Store, open_store
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.child_env import child_env
 
 
 def run(*args: str, lang: str | None = None, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANG", "LC_", "XIESHANG_"))}
+    env = child_env(("LANG", "LC_", "XIESHANG_"))
     if lang:
         env["XIESHANG_LANG"] = lang
     if tmp is not None:

@@ -11,14 +11,17 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import closing
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.child_env import child_env
 from tests.store_helpers import is_url, server_rows
 
-TODAY = date.today()
+from xieshang import clock
+
+TODAY = clock.today()
 START = TODAY - timedelta(days=100)
 
 
@@ -32,7 +35,7 @@ def _drop_root_powers() -> None:
 
 def run(db: Path | str, *args: str, lang: str | None = None, check: int | None = 0,
         as_plain_user: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     env["COLUMNS"] = "200"
     argv = [sys.executable, "-m", "xieshang", *args]

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.child_env import child_env
 
 
 def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANG", "LC_", "XIESHANG_"))}
+    env = child_env(("LANG", "LC_", "XIESHANG_"))
     env["XIESHANG_DB"] = str(tmp / "store.sqlite")
     env["COLUMNS"] = "160"
     return subprocess.run([sys.executable, "-m", "xieshang", *args], capture_output=True, text=True, env=env,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlalchemy import select, text
 from tests.records_helpers import content, png_bytes
 from tests.server_helpers import Party, add_account, client_for, fast_hashing, sign_in
 
+from xieshang import clock
 from xieshang.planner.options import OFFER_KINDS
 from xieshang.services.access import Server, grants_of_case, open_server
 from xieshang.services.case import PersonInfo, init_case
@@ -142,7 +142,7 @@ def _sample(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     if "enum" in schema:
         return schema["enum"][0]
     if schema.get("format") == "date":
-        return date.today().isoformat()
+        return clock.today().isoformat()
     return "100"
 
 
@@ -359,7 +359,7 @@ def test_a_counsellor_sees_a_case_only_while_granted(world: World) -> None:
     assert r.status_code == 303
     assert BOB_LENDER in carol.client.get("/loans").text
     assert carol.client.get("/api/loans/1").status_code == 200
-    r = carol.client.post("/api/loans/1/payments", json={"amount": "1.00", "date": date.today().isoformat()},
+    r = carol.client.post("/api/loans/1/payments", json={"amount": "1.00", "date": clock.today().isoformat()},
                           headers=h)
     assert r.status_code == 201, r.text
     # Alice cannot revoke Bob's grant (its id is not hers), Bob can
@@ -434,7 +434,7 @@ def test_each_postgresql_case_keeps_its_attachments_in_a_folder_of_its_own(
         try:
             stores, folders = [], []
             for i, name in enumerate(("dora", "ed")):
-                acc = add_account(server, f"{name}{date.today():%m%d}", "borrower")
+                acc = add_account(server, f"{name}{clock.today():%m%d}", "borrower")
                 assert acc.case_id is not None
                 st = server.case_store(acc.case_id)
                 init_case(st, PersonInfo(name=name))

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from tests.child_env import child_env
 from tests.records_helpers import content, png_bytes, write
 
 from xieshang.services import keys as keys_service
@@ -252,7 +253,7 @@ def test_a_crash_between_commit_and_file_swap_loses_nothing(tmp_path: Path, monk
 
 def run(db: Path, *args: str, env: dict[str, str] | None = None, lang: str | None = None,
         check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    base = child_env(("XIESHANG_", "LC_", "LANG"))
     base.update({"XIESHANG_DB": str(db), "COLUMNS": "200", **(env or {})})
     argv = [sys.executable, "-m", "xieshang", *args] + (["--lang", lang] if lang else [])
     proc = subprocess.run(argv, env=base, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
@@ -330,7 +331,7 @@ def test_the_cli_asks_for_the_passphrase_on_a_terminal(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
     run(db, "demo")
     run(db, "keys", "enable", "--passphrase", env={"XIESHANG_PASSPHRASE": "typed passphrase"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     exe = [sys.executable, "-m", "xieshang", "--lang", "en", "records", "verify"]
     out, code = _on_a_terminal(exe, env, [b"typed passphrase"])

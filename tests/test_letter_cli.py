@@ -4,23 +4,23 @@ the record of documents made, languages, and refusals (exit 2, no traceback, not
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.child_env import child_env
 
+from xieshang import clock
 from xieshang.money import fmt_display
 from xieshang.services.case import get_loan, loan_status
 from xieshang.store.db import open_store
 
-TODAY = date.today().isoformat()
+TODAY = clock.today().isoformat()
 
 
 def run(db: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     return subprocess.run([sys.executable, "-m", "xieshang", *args], env=env, capture_output=True, text=True,
                           cwd=cwd, stdin=subprocess.DEVNULL, timeout=180)
@@ -55,7 +55,7 @@ def test_make_markdown_to_stdout_and_record(db: Path) -> None:
               "--as-of", TODAY)
     assert res.returncode == 0, res.stderr
     st = open_store(str(db))
-    payoff = loan_status(get_loan(st, 1), date.today()).payoff
+    payoff = loan_status(get_loan(st, 1), clock.today()).payoff
     st.close()
     assert "# 协商还款申请书" in res.stdout and fmt_display(payoff) in res.stdout and "1,500.00元" in res.stdout
     assert "身份证号" in res.stderr  # missing information listed before the document

@@ -8,7 +8,6 @@ PDFs are rendered once per kind × language in a module-scoped fixture.
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -18,8 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.child_env import child_env
 from tests.test_documents import CARD_ONLY, assert_no_placeholder
 
+from xieshang import clock
 from xieshang.documents import KINDS, LANGS
 from xieshang.documents.build import build
 from xieshang.documents.facts import HardshipInfo
@@ -39,7 +40,7 @@ def _loan_for(kind: str) -> int:
 
 
 def _env(db: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     return env
 
@@ -59,7 +60,7 @@ def _squash(text: str) -> str:
 def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, date]:
     db = tmp_path_factory.mktemp("render") / "s.sqlite"
     subprocess.run([sys.executable, "-m", "xieshang", "demo"], env=_env(db), check=True, capture_output=True)
-    return open_store(str(db)), date.today()
+    return open_store(str(db)), clock.today()
 
 
 def _document(case: tuple[Store, date], kind: str, lang: str):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.child_env import child_env
 from tests.store_helpers import is_url, server_rows
 
 
 def run(db: Path | str, *args: str, check: int | None = 0, lang: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     env["COLUMNS"] = "200"
     argv = [sys.executable, "-m", "xieshang", *args, *(["--lang", lang] if lang else [])]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -12,6 +11,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.child_env import child_env
 from tests.records_helpers import SAMPLES, png_bytes, write
 from tests.store_helpers import raw
 
@@ -19,7 +19,7 @@ from xieshang.store.db import open_store
 
 
 def run(db: Path | str, *args: str, lang: str | None = None, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env["XIESHANG_DB"] = str(db)
     env["COLUMNS"] = "200"
     argv = [sys.executable, "-m", "xieshang", *args] + (["--lang", lang] if lang else [])

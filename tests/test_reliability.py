@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.child_env import child_env
 from tests.records_helpers import SAMPLES, content, png_bytes
 
 from xieshang.errors import UserError
@@ -48,7 +49,7 @@ TODAY = date(2026, 11, 1)
 
 
 def _env(db: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "LC_", "LANG"))}
+    env = child_env(("XIESHANG_", "LC_", "LANG"))
     env.update({"XIESHANG_DB": str(db), "COLUMNS": "200", "PYTHONPATH": str(ROOT), **(extra or {})})
     return env
 

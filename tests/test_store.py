@@ -14,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from tests.child_env import child_env
 
 from xieshang.errors import UserError
 from xieshang.rates import AnnualRate, DailyRate, MonthlyRate
@@ -268,12 +269,11 @@ def test_database_url_is_read_when_xieshang_db_is_not_set(monkeypatch: pytest.Mo
 
 def test_database_url_option_and_variable_choose_the_store(tmp_path: Path) -> None:
     """``--database-url`` wins over ``XIESHANG_DB``; ``DATABASE_URL`` is used when nothing else is set."""
-    import os
     import subprocess
     import sys
 
     def run(env_extra: dict[str, str], *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("XIESHANG_", "DATABASE_URL"))}
+        env = child_env(("XIESHANG_", "DATABASE_URL"))
         proc = subprocess.run([sys.executable, "-m", "xieshang", *args], env={**env, **env_extra},
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr

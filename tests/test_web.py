@@ -19,6 +19,7 @@ with warnings.catch_warnings():
 
 from tests.web_support import field_error
 
+from xieshang import clock
 from xieshang.i18n import t
 from xieshang.services.case import counts, get_loan, list_loans
 from xieshang.services.overview import overview
@@ -105,7 +106,7 @@ def test_dashboard_shows_the_overview_service_figures(demo: TestClient, store: S
     from xieshang.i18n import language_scope
 
     with language_scope("en"):
-        ov = overview(store, date.today())
+        ov = overview(store, clock.today())
         action = ov.action.text()
     html = unescape(demo.get("/?lang=en").text)
     assert money(ov.totals.payoff) in html
@@ -120,7 +121,7 @@ def test_dashboard_shows_the_overview_service_figures(demo: TestClient, store: S
 def test_loan_page_shows_breakdown_chart_timeline_and_lines(demo: TestClient, store: Store) -> None:
     from xieshang.services.overview import assess_debt
 
-    debt = assess_debt(get_loan(store, 1), date.today(), days=(365,))
+    debt = assess_debt(get_loan(store, 1), clock.today(), days=(365,))
     assert debt.assessment is not None
     html = demo.get("/loans/1?lang=en").text
     assert money(debt.assessment.status.owed.penalty) in html
@@ -163,7 +164,7 @@ def test_add_loan_through_the_form(demo: TestClient, store: Store) -> None:
     ({"months": "0"}, "months"),
     ({"months": "twelve"}, "months"),
     ({"start": "2025-13-01"}, "start"),
-    ({"start": (date.today() + timedelta(days=5)).isoformat()}, "start"),
+    ({"start": (clock.today() + timedelta(days=5)).isoformat()}, "start"),
     ({"rate": "lots"}, "rate"),
     ({"received": "13000"}, "received"),
     ({"contacts": "no-equals-sign"}, "contacts"),
@@ -250,7 +251,7 @@ def test_payments_inline_errors_and_saving(demo: TestClient, store: Store) -> No
     payments = get_loan(store, 1).payments
     assert len(payments) == n + 1
     new = max(payments, key=lambda p: p.id)
-    assert str(new.amount) == "100.00" and new.on == date.today()
+    assert str(new.amount) == "100.00" and new.on == clock.today()
     assert demo.post(f"/payments/{new.id}/delete", follow_redirects=False).status_code == 303
     assert len(get_loan(store, 1).payments) == n
 
@@ -408,7 +409,7 @@ def test_api_status_is_the_service_json(demo: TestClient, store: Store) -> None:
     from xieshang.i18n import language_scope
 
     with language_scope("en"):
-        expected = overview(store, date.today()).to_json()
+        expected = overview(store, clock.today()).to_json()
     assert demo.get("/api/status?lang=en").json() == expected
 
 
@@ -420,7 +421,7 @@ def test_api_loans_crud_and_errors(demo: TestClient, store: Store) -> None:
     before = _snapshot(store)
     bad = demo.post("/api/loans?lang=en", json={**GOOD_LOAN, "principal": "abc"})
     assert bad.status_code == 422 and "principal" in bad.json()["error"]["fields"]
-    bad2 = demo.post("/api/loans", json={**GOOD_LOAN, "start": (date.today() + timedelta(days=3)).isoformat()})
+    bad2 = demo.post("/api/loans", json={**GOOD_LOAN, "start": (clock.today() + timedelta(days=3)).isoformat()})
     assert bad2.status_code == 422 and bad2.json()["error"]["field"] == "start"
     assert demo.post("/api/loans", json={"profile": "nope"}).status_code == 422
     assert demo.post("/api/loans", json={"bogus": 1}).status_code == 422

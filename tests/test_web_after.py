@@ -18,6 +18,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from xieshang import clock
 from xieshang.i18n import t
 from xieshang.services.agreements import agreement_report, demo_agreement, list_agreements
 from xieshang.services.case import write_case
@@ -255,7 +256,7 @@ def test_tasks_add_bad_and_done(demo: TestClient, store: Store) -> None:
     assert bad.status_code == 422
     assert field_error(bad.text, "task-title") and field_error(bad.text, "task-date")
     assert rows(store) == before
-    due = (date.today() + timedelta(days=5)).isoformat()
+    due = (clock.today() + timedelta(days=5)).isoformat()
     ok = demo.post("/tasks", data={"title": "寄协商信", "date": due, "kind": "letter", "loan": "1"},
                    follow_redirects=False)
     assert ok.status_code == 303
@@ -279,7 +280,7 @@ def test_calendar_download_parses_with_icalendar(demo: TestClient, store: Store)
     assert r.headers["content-disposition"].startswith("attachment;") and ".ics" in r.headers["content-disposition"]
     cal = Calendar.from_ical(r.content)
     events = list(cal.walk("VEVENT"))
-    today = date.today()
+    today = clock.today()
     expected = [i for i in due_items(store, days=400, today=today) if i.on >= today]
     assert [str(e["UID"]) for e in events] == [f"{i.uid}@xieshang.local" for i in expected]
     wid = written_id(store)
@@ -355,7 +356,7 @@ def test_credit_checks_entries_and_the_dispute_link(demo: TestClient, store: Sto
 
 
 def test_budget_lines_and_the_fund(demo: TestClient, store: Store) -> None:
-    month = month_of(date.today())
+    month = month_of(clock.today())
     before = rows(store)
     for data, fid in (({"category": "房租", "planned": "两千"}, "bud-planned"),
                       ({"category": "", "planned": "2000"}, "bud-category"),
@@ -475,10 +476,10 @@ def test_api_agreements_due_tasks(demo: TestClient, store: Store) -> None:
     assert demo.get("/api/due?days=60").json() == [i.to_json() for i in due_items(store, days=60)]
     assert demo.get("/api/due?days=-1").status_code == 422
     demo_tasks = [x.id for x in list_tasks(store)]  # the demo case's follow-up call, due in a few days
-    task = demo.post("/api/tasks", json={"title": "跟进", "date": date.today().isoformat(), "kind": "follow-up"})
+    task = demo.post("/api/tasks", json={"title": "跟进", "date": clock.today().isoformat(), "kind": "follow-up"})
     assert task.status_code == 201
     assert [x["id"] for x in demo.get("/api/tasks").json()] == [task.json()["id"], *demo_tasks]  # by due date
-    assert demo.post(f"/api/tasks/{task.json()['id']}/done").json()["done_on"] == date.today().isoformat()
+    assert demo.post(f"/api/tasks/{task.json()['id']}/done").json()["done_on"] == clock.today().isoformat()
     assert demo.post("/api/tasks", json={"title": "x", "date": "tomorrow"}).json()["error"]["field"] == "date"
     assert demo.post("/api/tasks", json={"title": "x", "date": "2026-01-01", "kind": "nap"}).json()["error"][
         "field"] == "kind"
@@ -499,7 +500,7 @@ def test_api_credit_and_prevention(demo: TestClient, store: Store) -> None:
 
     assert demo.put("/api/budget/lines", json={"category": "工资", "kind": "income", "planned": 9000}).status_code == 200
     assert demo.put("/api/budget/lines", json={"category": "x", "planned": "abc"}).json()["error"]["field"] == "planned"
-    assert demo.get("/api/budget").json() == budget(store, month_of(date.today())).to_json()
+    assert demo.get("/api/budget").json() == budget(store, month_of(clock.today())).to_json()
     assert demo.delete("/api/budget/lines", params={"category": "工资", "kind": "income"}).status_code == 200
     assert demo.delete("/api/budget/lines", params={"category": "工资", "kind": "income"}).status_code == 422
     assert demo.post("/api/emergency-fund", json={"saved": 500}).json()["saved"] == "500.00"

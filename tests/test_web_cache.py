@@ -14,7 +14,6 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +24,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from xieshang import clock
 from xieshang.planner.options import OFFER_KINDS, Offer
 from xieshang.services import memo
 from xieshang.services.case import add_payment, list_loans
@@ -96,7 +96,7 @@ def test_dashboard_is_cached_until_a_service_writes(demo: TestClient, store: Sto
     assert again.text == first.text
     assert memo.stats["hits"] > hits  # answered from the cache
     loan = list_loans(store)[0]
-    add_payment(store, loan.id, Decimal("1234.56"), on=date.today())
+    add_payment(store, loan.id, Decimal("1234.56"), on=clock.today())
     after = demo.get("/")
     assert after.status_code == 200
     assert after.text != first.text  # the payment shows at once
@@ -133,7 +133,7 @@ def test_a_write_from_another_process_shows_at_once(demo: TestClient, store: Sto
     location = store.engine.url.render_as_string(hide_password=False) if "://" in store.location else store.location
     env = {**os.environ, "XIESHANG_DB": location, "XIESHANG_LANG": "en"}
     done = subprocess.run([sys.executable, "-m", "xieshang", "pay", "add", str(loan.id), "777.77",
-                           "--date", date.today().isoformat()], env=env, capture_output=True, text=True, check=False)
+                           "--date", clock.today().isoformat()], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert demo.get("/").text != first.text
 
@@ -143,7 +143,7 @@ def test_a_write_while_computing_is_not_kept(store: Store) -> None:
     loan = list_loans(store)[0]
 
     def compute() -> int:
-        add_payment(store, loan.id, Decimal("1.00"), on=date.today())  # the data changes meanwhile
+        add_payment(store, loan.id, Decimal("1.00"), on=clock.today())  # the data changes meanwhile
         return 1
 
     memo.remember(store, "t", (), compute)

@@ -11,7 +11,6 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ with warnings.catch_warnings():
 from tests.web_support import field_error
 
 from records_helpers import png_bytes
+from xieshang import clock
 from xieshang.i18n import t
 from xieshang.money import fmt_display
 from xieshang.services.case import get_loan, list_loans
@@ -54,7 +54,7 @@ def _loan_id(store: Store, product: str) -> int:
 
 
 def _payoff(store: Store, loan_id: int) -> str:
-    return fmt_display(loan_facts(get_loan(store, loan_id), date.today()).status.payoff)
+    return fmt_display(loan_facts(get_loan(store, loan_id), clock.today()).status.payoff)
 
 
 def _files(store: Store) -> list[Path]:
@@ -122,7 +122,7 @@ def test_each_download_format(demo: TestClient, store: Store, fmt: str) -> None:
     r = demo.post("/letters/download", data={"kind": "negotiation", "loan": str(loan), "doc_lang": "zh_CN",
                                              "format": fmt, "monthly": "1500", "months": "12"})
     assert r.status_code == 200, r.text[:500]
-    name = f"negotiation-{loan}-zh_CN-{date.today().isoformat()}.{fmt}"
+    name = f"negotiation-{loan}-zh_CN-{clock.today().isoformat()}.{fmt}"
     assert r.headers["content-disposition"] == f'attachment; filename="{name}"'
     if fmt == "pdf":
         assert r.headers["content-type"] == "application/pdf"

@@ -19,6 +19,7 @@ with warnings.catch_warnings():
 
 from tests.web_support import field_error
 
+from xieshang import clock
 from xieshang.i18n import t
 from xieshang.services.finances import get_finances
 from xieshang.services.plan import list_offers, plan_case, saved_plan
@@ -51,7 +52,6 @@ def _state(store: Store) -> Any:
 @pytest.mark.parametrize("lang", LANGS)
 def test_finances_page_shows_capacity_and_the_protected_minimums_source(demo: TestClient, store: Store,
                                                                          lang: str) -> None:
-    from datetime import date
 
     from xieshang.planner.reference import reference
 
@@ -59,7 +59,7 @@ def test_finances_page_shows_capacity_and_the_protected_minimums_source(demo: Te
     assert fin is not None
     html = demo.get(f"/finances?lang={lang}").text
     assert t("webplan.fin.title", lang=lang) in html
-    assert money(fin.capacity(date.today())) in html
+    assert money(fin.capacity(clock.today())) in html
     assert money(fin.protected) in html
     assert escape(reference().source_of("living_minimum_per_person").source[:60]) in html
     assert 'value="工资 salary"' in html and 'id="f-income_name_2"' in html  # two incomes and a blank row

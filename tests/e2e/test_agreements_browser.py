@@ -13,6 +13,9 @@ from typing import Any
 
 from tests.e2e.support import no_horizontal_scroll
 
+from xieshang import clock
+from xieshang.engine.schedule import add_months
+
 
 def test_add_an_agreement_and_download_the_calendar(server: str, browser: Any, shots: Path, tmp_path: Path) -> None:
     from icalendar import Calendar
@@ -57,7 +60,11 @@ def test_add_an_agreement_and_download_the_calendar(server: str, browser: Any, s
     card.locator("summary").first.click()  # the agreed schedule, one row per payment, state in words
     assert card.locator("table.adherence tbody tr").count() == 6
     assert "待还" in card.locator("table.adherence").inner_text()
-    assert page.locator("#due").get_by_text("协商第 1 期").first.is_visible()
+    # Its first payment is a month away (28-31 days): the due list shows it even beyond its 30 days.
+    first = page.locator("#due li", has_text="协商第 1 期").first
+    assert first.is_visible()
+    away = (add_months(clock.today(), 1) - clock.today()).days
+    assert (f"下一笔，{away} 天后" in first.inner_text()) is (away > 30)
     no_horizontal_scroll(page)
     page.screenshot(path=str(shots / "agreements-360.png"), full_page=True)
 

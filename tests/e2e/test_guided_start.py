@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from tests.e2e.support import UNLABELLED_JS
 
+from xieshang import clock
 from xieshang.i18n import t
 
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
@@ -99,7 +100,7 @@ def _journey(browser: Any, server: str, shots: Path, lang: str, width: int) -> N
     assert page.get_by_role("heading", level=1).inner_text().endswith(j.text("web.guide.step.situation"))
     j.check("guide-situation")
 
-    today = date.today()
+    today = clock.today()
     j.add_debt("wangshangdai", {"principal": "20000", "months": "12",
                                 "start": (today - timedelta(days=200)).isoformat()}, keyboard=True)
     statement = today - timedelta(days=50)

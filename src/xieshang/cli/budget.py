@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
+from xieshang import clock
 from xieshang.cli.case import JsonOpt, maybe, store
 from xieshang.i18n import current_language, t
 
@@ -19,7 +19,7 @@ IncomeOpt = Annotated[bool, typer.Option("--income", help="这是收入 this lin
 def _month(value: str | None) -> str:
     from xieshang.services.prevention import month_of, parse_month
 
-    return month_of(date.today()) if value is None else parse_month(value)
+    return month_of(clock.today()) if value is None else parse_month(value)
 
 
 def _kind(income: bool) -> str:

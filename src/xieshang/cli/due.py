@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from xieshang.cli.case import JsonOpt, maybe, parse_day, parse_id, store
+from xieshang.clock import today
 from xieshang.i18n import t
 
 task_app = typer.Typer(help="待办 tasks: add, list, done.", no_args_is_help=True)
@@ -23,7 +24,8 @@ def due_command(
     from xieshang.money import fmt_display
     from xieshang.services.reminders import due_items
 
-    items = due_items(store(), days=days)
+    day = today()
+    items = due_items(store(), days=days, today=day)
     if json_out:
         print_json({"days": days, "items": [i.to_json() for i in items]})
         return
@@ -37,6 +39,8 @@ def due_command(
         table.add_column(t(f"after.col.{key}"), justify="right" if key == "amount" else "left")
     for i in items:
         mark = t("after.due.overdue") + " " if i.overdue else ""
+        if i.beyond:
+            mark += t("after.due.beyond", days=(i.on - day).days) + " "
         table.add_row(i.on.isoformat(), mark + i.text(), "" if i.amount is None else fmt_display(i.amount),
                       style="red" if i.overdue else None)
     console().print(table)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xieshang import clock
 from xieshang.cli.case import JsonOpt, interactive, parse_day, store
 from xieshang.errors import UserError
 from xieshang.i18n import t
@@ -144,7 +144,7 @@ def set_command(
         raise UserError("plan.error.nothing_to_set")
     fin = set_finances(st, changes)
     if json_out:
-        print_json(fin.to_json(date.today()))
+        print_json(fin.to_json(clock.today()))
         return
     typer.echo(t("plan.fin.saved"))
     render_finances(fin)
@@ -159,7 +159,7 @@ def show_command(json_out: JsonOpt = False) -> None:
     if fin is None:
         raise UserError("plan.error.no_finances")
     if json_out:
-        print_json(fin.to_json(date.today()))
+        print_json(fin.to_json(clock.today()))
         return
     render_finances(fin)
 
@@ -169,7 +169,7 @@ def render_finances(fin: Finances) -> None:
     from xieshang.money import fmt_display
 
     out = console()
-    today = date.today()
+    today = clock.today()
     for inc in fin.incomes:
         change = ""
         if inc.change_on is not None and inc.change_to is not None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xieshang import clock
 from xieshang.cli.case import (
     JsonOpt,
     ask,
@@ -241,14 +242,13 @@ def show_command(
     json_out: JsonOpt = False,
 ) -> None:
     """查看借款 Show a loan: terms, payments and where it stands (DPD, stage, what is owed)."""
-    from datetime import date
 
     from xieshang.cli.output import print_json
     from xieshang.engine.status import status_of
     from xieshang.services.case import get_loan, loan_payments, loan_terms, terms_to_json
 
     loan_id = parse_id(loan)
-    day = maybe(as_of, parse_day) or date.today()
+    day = maybe(as_of, parse_day) or clock.today()
     rec = get_loan(store(), loan_id)
     terms = loan_terms(rec)
     status = status_of(terms, [p for p in loan_payments(rec) if p.on <= day], day)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xieshang import clock
 from xieshang.cli.case import JsonOpt, maybe, parse_day, parse_id, store
 from xieshang.i18n import t
 
@@ -26,9 +27,8 @@ _LEVEL_MARK = {"urgent": "‼", "warn": "⚠", "info": "ℹ"}
 
 
 def _as_of(text: str | None) -> date:
-    from datetime import date
 
-    return maybe(text, parse_day) or date.today()
+    return maybe(text, parse_day) or clock.today()
 
 
 def _escape(text: str) -> str:

@@ -26,7 +26,7 @@ app = typer.Typer(help="联系记录 contact log: add, correct, list, show, flag
 
 When = Annotated[str | None, typer.Option(
     "--when", help="时间 when it happened: 'YYYY-MM-DD HH:MM' (+08:00 optional); default now.")]
-Tz = Annotated[str | None, typer.Option("--tz", help="时区 timezone for --when: +08:00 or Asia/Shanghai (default: local).")]
+Tz = Annotated[str | None, typer.Option("--tz", help="时区 timezone for --when: +08:00 or Asia/Shanghai (default: XIESHANG_TZ, else Asia/Shanghai).")]
 Direction = Annotated[str | None, typer.Option("--direction", help="方向 incoming (they contacted) or outgoing.")]
 Channel = Annotated[str | None, typer.Option("--channel", help="方式 call, sms, app-chat, email, letter, visit.")]
 Counterparty = Annotated[str | None, typer.Option("--counterparty", help="对方 who: lender, agency or person name.")]

@@ -28,6 +28,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xieshang import clock
 from xieshang.errors import UserError
 
 if TYPE_CHECKING:
@@ -268,7 +269,7 @@ def legal_lines(lender_type: str | None = None, *, on: date | None = None) -> li
 
     if lender_type is not None and lender_type not in LENDER_TYPES:
         raise UserError("rules.error.lender_type", value=lender_type, choices=", ".join(LENDER_TYPES))
-    when = on or date.today()
+    when = on or clock.today()
     out: list[LegalLine] = []
     for line in _rules().legal.line:
         if lender_type is not None and lender_type not in line.applies_to:

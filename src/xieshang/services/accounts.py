@@ -16,13 +16,14 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.store.accounts_models import ROLES, Account, CaseFile, Invitation, LoginAttempt, WebSession
 
@@ -84,7 +85,7 @@ class SessionInfo:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.system_now().replace(tzinfo=None)
 
 
 def token_hash(token: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from xieshang import clock
 from xieshang.store.models_after import AgreementRow, BudgetLineRow, EmergencyFundRow
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def after_progress(store: Store, today: date | None = None) -> set[str]:
     falls back) or an emergency fund is set."""
     from xieshang.services.prevention import month_of
 
-    month = month_of(today or date.today())
+    month = month_of(today or clock.today())
     out: set[str] = set()
     with store.transaction() as s:
         if s.scalar(select(AgreementRow.id).limit(1)) is not None:

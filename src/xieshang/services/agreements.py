@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from xieshang import clock
 from xieshang.engine.schedule import add_months, build_schedule
 from xieshang.engine.terms import (
     CardTerms,
@@ -359,7 +360,7 @@ def add_agreement(store: Store, inp: AgreementInput, *, today: date | None = Non
     """Record an agreement (validated first; one transaction)."""
     from xieshang.services.case import _loan_row, _require_person, loan_record
 
-    day = today or date.today()
+    day = today or clock.today()
     with store.transaction() as s:
         _require_person(s, store)
         loan = loan_record(_loan_row(s, inp.loan_id))
@@ -377,7 +378,7 @@ def set_status(store: Store, agreement_id: int, status: str, *, on: date | None 
 
     ``entry`` names the contact-log entry that confirms it in writing. Going back is refused.
     """
-    day_today = today or date.today()
+    day_today = today or clock.today()
     day = on or day_today
     if day > day_today:
         raise UserError("error.date.in_future", value=day.isoformat(), today=day_today.isoformat())
@@ -584,7 +585,7 @@ def agreement_report(store: Store, agreement_id: int, as_of: date | None = None)
     from xieshang.services.case import get_loan, loan_status
     from xieshang.services.prevention import money_left
 
-    day = as_of or date.today()
+    day = as_of or clock.today()
     with store.transaction() as s:
         loan_id = _row(s, agreement_id).loan_id
     loan = get_loan(store, loan_id)
@@ -628,7 +629,7 @@ def demo_agreement(store: Store, loan_id: int, *, today: date | None = None) -> 
     """
     from xieshang.services.case import get_loan, loan_status
 
-    day = today or date.today()
+    day = today or clock.today()
     loan = get_loan(store, loan_id)
     owed = loan_status(loan, day).owed
     balance = (owed.principal + owed.interest).quantize(Decimal("0.01"))

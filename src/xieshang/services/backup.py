@@ -55,6 +55,7 @@ from sqlalchemy import Date, DateTime, MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, StatementError
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.store.db import _db_error  # the store's own wording of driver errors
 
@@ -257,7 +258,7 @@ def backup(store: Store, path: Path, *, now: datetime | None = None) -> BackupRe
                 members[name] = {"sha256": _sha(data), "size": len(data), "plain_sha256": sha}
             manifest = {
                 "format": FORMAT, "version": VERSION, "revision": revision, "backend": backend_of(store),
-                "created_utc": (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
+                "created_utc": (now or clock.now()).astimezone(UTC).isoformat(timespec="seconds"),
                 "tables": list(dumps), "members": members,
             }
             zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
+from xieshang import clock
 from xieshang.engine.terms import CardTerms, LoanTerms, Payment, RepaymentMethod
 from xieshang.errors import UserError
 from xieshang.money import fmt
@@ -283,7 +284,7 @@ def loan_terms(loan: LoanRecord, as_of: date | None = None) -> LoanTerms | CardT
     if loan.agreements:
         from xieshang.services.agreements import agreed_terms, in_force
 
-        agreement = in_force(loan, as_of or date.today())
+        agreement = in_force(loan, as_of or clock.today())
         if agreement is not None:
             return agreed_terms(loan, agreement)
     return original_terms(loan)
@@ -316,7 +317,7 @@ def loan_payments(loan: LoanRecord, as_of: date | None = None) -> list[Payment]:
     if loan.agreements:
         from xieshang.services.agreements import agreed_payments, in_force
 
-        agreement = in_force(loan, as_of or date.today())
+        agreement = in_force(loan, as_of or clock.today())
         if agreement is not None:
             return agreed_payments(loan, agreement)
     out: list[Payment] = []
@@ -510,7 +511,7 @@ def check_new_loan(f: LoanFields, *, today: date | None = None, loan_id: int = 0
     base = LoanRecord(id=loan_id, lender=profile.name(current_language()), profile_id=profile.id, product=product)
     rec = _merge(base, f, product)
     _check_amounts_fit(rec)
-    _validate(rec, today=today or date.today())
+    _validate(rec, today=today or clock.today())
     return rec
 
 
@@ -538,7 +539,7 @@ def edit_loan(store: Store, loan_id: int, f: LoanFields, *, today: date | None =
             base = replace(base, profile_id=profile.id)
         rec = _merge(base, f, product)
         _check_amounts_fit(rec)
-        _validate(rec, today=today or date.today())
+        _validate(rec, today=today or clock.today())
         _apply(row, rec)
         s.flush()
         return loan_record(row)
@@ -583,7 +584,7 @@ def add_payment(store: Store, loan_id: int, amount: Decimal, *, on: date | None 
                 note: str | None = None, today: date | None = None) -> PaymentRecord:
     """Record money paid on a loan. Refuses a zero or negative amount, a day in the future or
     before the disbursement (statement) date, and an unknown loan."""
-    day_today = today or date.today()
+    day_today = today or clock.today()
     day = on or day_today
     if amount <= 0:
         raise UserError("error.money.not_positive", field="amount", value=fmt(amount))
@@ -625,7 +626,7 @@ def remove_payment(store: Store, payment_id: int) -> PaymentRecord:
 def add_lender_figure(store: Store, loan_id: int, amount: Decimal, *, on: date | None = None,
                       note: str | None = None, today: date | None = None) -> LenderFigureRecord:
     """Record what the lender's app or statement says is owed on a day."""
-    day_today = today or date.today()
+    day_today = today or clock.today()
     day = on or day_today
     if amount < 0:
         raise UserError("error.money.negative", field="amount", value=fmt(amount))
@@ -657,7 +658,7 @@ def counts(store: Store) -> dict[str, int]:
 def check_loan_record(rec: LoanRecord, *, today: date | None = None) -> None:
     """Validate a complete loan with its payments and figures (import, demo): the same rules as
     ``loan add``, ``pay add`` and ``lender-says``."""
-    day_today = today or date.today()
+    day_today = today or clock.today()
     if rec.product not in PRODUCTS:
         raise UserError("error.case.bad_product", value=rec.product)
     profile = profile_for(rec.profile_id)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.money import ZERO, fmt
 from xieshang.store.codec import from_fen, to_fen
@@ -151,7 +152,7 @@ def add_check(store: Store, *, on: date | None = None, channel: str, free: bool 
               today: date | None = None) -> CreditCheck:
     from xieshang.services.case import _require_person
 
-    day_today = today or date.today()
+    day_today = today or clock.today()
     day = on or day_today
     if day > day_today:
         raise UserError("error.date.in_future", value=day.isoformat(), today=day_today.isoformat())
@@ -208,7 +209,7 @@ def add_entry(store: Store, check_id: int, *, account: str, status_code: str, ov
 
 def mark_disputed(store: Store, entry_id: int, *, on: date | None = None, today: date | None = None) -> CreditEntry:
     """Record that a dispute (异议) about an entry was filed on ``on``."""
-    day_today = today or date.today()
+    day_today = today or clock.today()
     day = on or day_today
     if day > day_today:
         raise UserError("error.date.in_future", value=day.isoformat(), today=day_today.isoformat())
@@ -342,7 +343,7 @@ def overdue_history(loan: LoanRecord, as_of: date) -> tuple[bool, date | None, d
 def expectations(store: Store, *, today: date | None = None) -> list[Expectation]:
     from xieshang.services.case import list_loans
 
-    day = today or date.today()
+    day = today or clock.today()
     years, rule = _int_rule("retention")
     out: list[Expectation] = []
     for loan in list_loans(store):
@@ -439,7 +440,7 @@ def dispute_candidates(store: Store, *, today: date | None = None) -> list[Dispu
     """
     from xieshang.services.case import list_loans, loan_status
 
-    day = today or date.today()
+    day = today or clock.today()
     reply_days, rule = _int_rule("dispute")
     loans = {loan.id: loan for loan in list_loans(store)}
     latest: dict[int, tuple[CreditCheck, CreditEntry]] = {}
@@ -493,7 +494,7 @@ class CreditOverview:
 def credit_overview(store: Store, *, today: date | None = None) -> CreditOverview:
     from xieshang.i18n import current_language
 
-    day = today or date.today()
+    day = today or clock.today()
     checks = list_checks(store)
     return CreditOverview(checks, free_checks(checks, day), expectations(store, today=day),
                           dispute_candidates(store, today=day), _rule("retention").text(current_language()))

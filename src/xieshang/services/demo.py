@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from xieshang import clock
 from xieshang.engine.schedule import add_months, build_schedule
 from xieshang.engine.status import status_of
 from xieshang.engine.terms import LoanTerms, RepaymentMethod
@@ -63,7 +64,7 @@ def _scheduled(rec: LoanRecord, count: int) -> list[tuple[date, Decimal]]:
 
 def demo_case(today: date | None = None) -> tuple[PersonInfo, list[LoanRecord]]:
     """The demo person and loans for ``today`` (validated like user input)."""
-    day = today or date.today()
+    day = today or clock.today()
     person = PersonInfo(name="张三（演示）", locale="zh_CN")
 
     # 网商贷: instalment 3 fell due 45 days ago; 1 and 2 were paid on time, 3 only in part.
@@ -128,7 +129,7 @@ def load_demo(store: Store, *, reset: bool = False, today: date | None = None) -
     from xieshang.services.finances import add_demo_finances
 
     add_demo_finances(store, today=today)  # income and spending, so `xieshang plan` works at once
-    _demo_proposal(store, today or date.today())  # a pending 个性化分期 request and its follow-up call
+    _demo_proposal(store, today or clock.today())  # a pending 个性化分期 request and its follow-up call
     return person, loans
 
 

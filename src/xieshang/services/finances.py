@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.money import fmt
 from xieshang.planner.finances import EXPENSE_CATEGORIES, Finances, Frequency, IncomeSource, Item, Stability
@@ -167,7 +168,7 @@ def _check(f: Finances) -> None:
 
 def set_finances(store: Store, changes: FinanceChanges, *, today: date | None = None) -> Finances:
     """Apply ``changes`` to the stored finances (created on first use) in one transaction."""
-    day = today or date.today()
+    day = today or clock.today()
     with store.transaction() as s:
         pid = _person_id(s, store)
         merged = _merge(_read(s, pid) or Finances(), changes)
@@ -217,5 +218,5 @@ def add_demo_finances(store: Store, *, today: date | None = None) -> Finances:
     """Store the demo finances with the demo case (``services.demo`` calls this after writing it)."""
     fin = demo_finances()
     with store.transaction() as s:
-        _write(s, _person_id(s, store), fin, today or date.today())
+        _write(s, _person_id(s, store), fin, today or clock.today())
     return fin

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Text, delete, select, text, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.records.attachments import SEALED_MAGIC, sha256_hex
 from xieshang.store.crypto import (
@@ -284,7 +285,7 @@ def _rekey(store: Store, *, new_master: NewMaster | None, creating: bool) -> Rek
     ring = Keyring(keys={**(before.keys if before else {}), kid: data_key}, active=kid,
                    master_kind=new_master.kind if new_master else (before.master_kind if before else "key"),
                    master_key=before.master_key if before else None)
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    now = clock.system_now().replace(tzinfo=None, microsecond=0)
     with store.engine.connect() as conn:
         master = read_master(conn)
         pairs = _prepare_files(store, conn, ring)

@@ -14,13 +14,14 @@ import importlib
 import os
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from xieshang import clock
 from xieshang.documents import FORMATS, KINDS
 from xieshang.documents.build import Missing, build, build_checklist
 from xieshang.documents.data import HARDSHIP_TYPES, TOPICS, documents_data
@@ -385,7 +386,7 @@ def prepare(store: Store, req: LetterRequest) -> tuple[LetterInput, list[tuple[s
     loan = get_loan(store, req.loan_id)
     if req.kind == "card-installment" and not loan.is_card:
         raise UserError("letter.error.card_only", id=loan.id)
-    as_of = req.as_of or date.today()
+    as_of = req.as_of or clock.today()
     facts = loan_facts(loan, as_of)
     proposal, source, plan_date, assumed, notices = _proposal_for(store, req, facts, as_of)
     if req.kind == "card-installment" and proposal is not None:
@@ -461,7 +462,7 @@ def _record(store: Store, made: MadeDocument, *, loan_label: str | None, hardshi
             raise UserError("error.case.no_case", path=store.location)
         row = DocumentMade(
             person_id=person.id, loan_id=made.loan_id, loan_label=loan_label, kind=made.kind, lang=made.lang,
-            format=made.fmt, path=made.path, made_utc=datetime.now(UTC).replace(tzinfo=None), as_of=made.as_of,
+            format=made.fmt, path=made.path, made_utc=clock.now().replace(tzinfo=None), as_of=made.as_of,
             hardship_reason=None if hardship is None else hardship.reason,
             hardship_text=None if hardship is None else hardship.text,
             hardship_since=None if hardship is None else hardship.since,
@@ -522,7 +523,7 @@ def make_checklist(store: Store | None, hardship: str, *, lang: str, fmt_: str =
     _check_format(fmt_)
     if hardship not in HARDSHIP_TYPES:
         raise UserError("letter.error.hardship_type", value=hardship, choices=", ".join(HARDSHIP_TYPES))
-    day = today or date.today()
+    day = today or clock.today()
     doc = build_checklist(hardship, lang)
     content = render(doc, fmt_)
     name = default_filename(f"checklist-{hardship}", None, lang, day, fmt_)

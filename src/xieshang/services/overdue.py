@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from xieshang import clock
 from xieshang.engine.cost import CostFigures, LineCheck, check_lines, cost_figures
 from xieshang.engine.status import LoanStatus, ProjectionPoint, projection, status_of
 from xieshang.engine.terms import CardTerms, LoanTerms, Payment
@@ -141,7 +142,7 @@ def compute_overdue(inp: OverdueInput) -> Assessment:
     from xieshang.rules import get_profile
 
     prof = get_profile(inp.profile)
-    as_of = parse_date(inp.as_of) if inp.as_of else date.today()
+    as_of = parse_date(inp.as_of) if inp.as_of else clock.today()
     overrides = _overrides(inp.overrides)
     payments = parse_payments(inp.paid)
     checked = Checked()

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from xieshang import clock
 from xieshang.engine.status import LoanStatus, ProjectionPoint, Stage, status_of
 from xieshang.engine.terms import CardTerms, LoanTerms
 from xieshang.errors import UserError
@@ -540,7 +541,7 @@ def _totals(debts: Sequence[DebtOverview], as_of: date) -> Totals:
 
 def overview(store: Store, as_of: date | None = None) -> Overview:
     """``xieshang status``: every debt of the case on ``as_of`` (default today)."""
-    day = as_of or date.today()
+    day = as_of or clock.today()
     debts = [assess_debt(loan, day) for loan in list_loans(store)]
     return Overview(day, debts, _totals(debts, day), most_urgent(debts, day))
 
@@ -602,7 +603,7 @@ class Projection:
 
 def project(store: Store, as_of: date | None = None, days: tuple[int, ...] = DEFAULT_DAYS) -> Projection:
     """``xieshang project``: each debt and the total after ``days`` if nothing more is paid."""
-    day = as_of or date.today()
+    day = as_of or clock.today()
     debts = []
     for loan in list_loans(store):
         debt = assess_debt(loan, day, days=days)
@@ -657,7 +658,7 @@ def loan_timeline(store: Store, loan_id: int, as_of: date | None = None) -> Loan
     """
     from xieshang.rules import consequences
 
-    day = as_of or date.today()
+    day = as_of or clock.today()
     loan = get_loan(store, loan_id)
     lender_type, _ = lender_facts(loan)
     if lender_type is None:
@@ -795,7 +796,7 @@ def reconcile_loan(store: Store, loan_id: int, *, lender_says: Decimal | None = 
     """
     from xieshang.engine.reconcile import reconcile
 
-    day_today = today or date.today()
+    day_today = today or clock.today()
     loan = get_loan(store, loan_id)
     recorded = lender_says is None
     if lender_says is None:

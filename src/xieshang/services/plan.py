@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.planner.debts import Debt
 from xieshang.planner.finances import Finances, IncomeSource
@@ -96,7 +97,7 @@ def record_offer(store: Store, loan_id: int, offer: Offer, *, today: date | None
         if amount is not None and amount < 0:
             raise UserError("error.money.negative", field=flag, value=str(amount))
     get_loan(store, loan_id)  # refuses an unknown loan or a missing case
-    day = today or date.today()
+    day = today or clock.today()
     with store.transaction() as s:
         s.execute(delete(PlanOfferRow).where(PlanOfferRow.loan_id == loan_id, PlanOfferRow.kind == offer.kind))
         row = PlanOfferRow(
@@ -160,7 +161,7 @@ def case_options(store: Store, *, today: date | None = None, refuse: tuple[tuple
     the case's loans when the caller has just read them."""
     from xieshang.services.case import list_loans
 
-    day = today or date.today()
+    day = today or clock.today()
     loans = list_loans(store) if loans is None else loans
     by_loan: dict[int, list[Offer]] = {}
     for rec in list_offers(store):
@@ -182,7 +183,7 @@ def case_options(store: Store, *, today: date | None = None, refuse: tuple[tuple
 def case_debts(store: Store, *, today: date | None = None, refuse: tuple[tuple[int, str], ...] = ()) -> list[Debt]:
     from xieshang.services.case import list_loans, loan_payments, loan_terms, profile_for
 
-    day = today or date.today()
+    day = today or clock.today()
     loans = list_loans(store)
     options = {o.loan_id: o for o in case_options(store, today=day, refuse=refuse, loans=loans)}
     debts = []
@@ -241,7 +242,7 @@ def plan_case(store: Store, *, objective: str = "cost", months: int = DEFAULT_MO
     for value, flag in ((w.income, "--income"), (w.spending, "--spending")):
         if value is not None and value < 0:
             raise UserError("error.money.negative", field=flag, value=str(value))
-    day = start or date.today()
+    day = start or clock.today()
     fin = get_finances(store)
     if fin is None and w.income is None:
         raise UserError("plan.error.no_finances")
@@ -267,7 +268,7 @@ class SavedPlan:
     created_on: date
     objective: str
     monthly_capacity: Decimal
-    start: date = field(default_factory=date.today)
+    start: date = field(default_factory=clock.today)
     months: int = DEFAULT_MONTHS
     document: dict[str, Any] = field(default_factory=dict)
 
@@ -290,7 +291,7 @@ def save_plan(store: Store, result: PlanResult, *, today: date | None = None) ->
 
     if not result.feasible or not result.proposals:
         raise UserError("plan.error.nothing_to_save")
-    day = today or date.today()
+    day = today or clock.today()
     doc = result.to_json()
     cap = result.capacity[0] if result.capacity else Decimal(0)
     with store.transaction() as s:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import delete, select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.money import ZERO, fmt
 from xieshang.store.codec import from_fen, to_fen
@@ -327,7 +328,7 @@ def emergency_fund(store: Store, *, today: date | None = None) -> EmergencyFund:
     """The fund as stored; with no target set, the default: N months of planned spending."""
     from xieshang.services.case import _require_person
 
-    day = today or date.today()
+    day = today or clock.today()
     fact = prevention_data().emergency_fund_months
     spending = budget(store, month_of(day))
     monthly = spending.spending if spending.source_month is not None and spending.spending > 0 else None
@@ -346,7 +347,7 @@ def set_emergency_fund(store: Store, *, target: Decimal | None = None, months: i
     """Set the target (an amount, or ``months`` of planned spending) and/or what is saved."""
     from xieshang.services.case import _require_person
 
-    day = today or date.today()
+    day = today or clock.today()
     if target is not None and months is not None:
         raise UserError("after.error.target_or_months")
     if target is None and months is None and saved is None:
@@ -447,7 +448,7 @@ def afford(amount: Decimal, annual_rate: Decimal, months: int, *, income: Decima
     income from this month's budget, else from the finances; payments from the case."""
     from xieshang.engine.afford import Threshold, affordability
 
-    day = today or date.today()
+    day = today or clock.today()
     income_source = existing_source = "input"
     if income is None and store is not None:  # this month's budget first, else the finances
         left = budget(store, month_of(day))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.records.attachments import (
     MAX_ATTACHMENT_BYTES,
@@ -232,7 +233,7 @@ def _choice(value: str, field: str, choices: Sequence[str]) -> str:
 
 def check_content(content: EntryContent, *, now: datetime | None = None) -> EntryContent:
     """The content cleaned (trimmed texts, a call's default outcome) or a :class:`UserError`."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     if content.occurred.tzinfo is None or content.occurred.utcoffset() is None:
         raise UserError("records.error.naive_time")
     if content.occurred - moment > FUTURE_SLACK:
@@ -399,7 +400,7 @@ def add_entry(store: Store, content: EntryContent, attach: Sequence[Path] = (), 
               now: datetime | None = None, received: Sequence[tuple[str, bytes]] = ()) -> Entry:
     """Append one entry (with ``attach`` files, and ``received`` (name, bytes) uploads) to the log.
     Nothing is written if anything is refused."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     if content.corrects is not None:
         raise UserError("records.error.use_correct")
     uploads = [_Upload(*read_upload(p)) for p in attach] + [_Upload(*check_upload(n, d)) for n, d in received]
@@ -417,7 +418,7 @@ def correct_entry(store: Store, entry_id: int, changes: Mapping[str, Any], attac
                   now: datetime | None = None, received: Sequence[tuple[str, bytes]] = ()) -> Entry:
     """Append a correction of ``entry_id``: its fields with ``changes`` applied, its attachments
     plus ``attach`` and ``received`` uploads. The old entry stays as it was, marked as corrected."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     unknown = sorted(set(changes) - set(CORRECTABLE))
     if unknown:
         raise UserError("records.error.choice", field="field", value=unknown[0], choices=", ".join(CORRECTABLE))
@@ -582,7 +583,7 @@ def export_bundle(store: Store, path: Path, *, now: datetime | None = None) -> V
         raise UserError("records.error.export_empty")
     files = attachment_store(store)
     write_bundle(path, entries=entries, flags=conduct_flags(entries), lenders=lender_names(store),
-                 head=head, read_attachment=files.read, created=now or datetime.now(UTC), pdf=pdf_renderer())
+                 head=head, read_attachment=files.read, created=now or clock.now(), pdf=pdf_renderer())
     return verify_bundle(path)
 
 
@@ -638,7 +639,7 @@ def load_demo_records(store: Store, *, today: date | None = None, reset: bool = 
                       loan_ids: Mapping[str, int] | None = None) -> list[Entry]:
     """Write the demo's contact log (after the demo case). ``reset`` clears an existing log first;
     without it an existing log is left alone and nothing is added."""
-    day = today or date.today()
+    day = today or clock.today()
     with store.transaction() as s:
         if loan_ids is None:
             ids: dict[str, int] = {}
@@ -707,32 +708,16 @@ def parse_choice(field: str, value: str) -> str:
 
 def parse_tz(text: str) -> tzinfo:
     """``+08:00``, ``-0500``, ``UTC`` or an IANA name (``Asia/Shanghai``)."""
-    import re
-
-    value = text.strip()
-    m = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", value, re.IGNORECASE)
-    if m:
-        minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
-        if minutes > 14 * 60:
-            raise UserError("records.error.bad_tz", value=text)
-        return timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
-    if value.upper() in ("UTC", "GMT", "Z"):
-        return UTC
-    try:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError("records.error.bad_tz", value=text) from None
+    return clock.parse_zone(text)
 
 
 def parse_when(text: str | None, tz: str | None = None, *, now: datetime | None = None) -> datetime:
     """When a contact happened: ISO-like ``YYYY-MM-DD HH:MM[:SS]`` with an optional offset; a time
-    without one is read in ``tz``, else in this computer's local timezone. ``None``: now."""
-    zone = parse_tz(tz) if tz else None
+    without one is read in ``tz``, else in the borrower's zone (:func:`xieshang.clock.zone`, not
+    this computer's). ``None``: now."""
+    zone = parse_tz(tz) if tz else clock.zone()
     if text is None or not text.strip():
-        moment = now or datetime.now(UTC)
-        return moment.astimezone(zone) if zone else moment.astimezone()
+        return (now or clock.now()).astimezone(zone)
     import re
 
     m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2})?",
@@ -746,7 +731,7 @@ def parse_when(text: str | None, tz: str | None = None, *, now: datetime | None 
     except ValueError:
         raise UserError("records.error.bad_time", value=text) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone) if zone else parsed.astimezone()
+        parsed = parsed.replace(tzinfo=zone)
     # keep the fixed offset the user meant, so the stored offset is the one in force then
     offset = parsed.utcoffset()
     assert offset is not None

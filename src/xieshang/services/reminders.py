@@ -20,13 +20,14 @@ each with a display alarm ``alarm_days`` before; the file is written atomically.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.money import fmt, fmt_display
 from xieshang.store.models_after import TASK_KINDS, TaskRow
@@ -58,6 +59,10 @@ class DueItem:
     overdue: bool = False
     task_id: int | None = None
     source: str | None = None
+    #: The loan's next payment although it falls after the window asked for: every loan that
+    #: is still being repaid shows its next payment, however far away (a monthly instalment
+    #: can be 31 days off while the list looks 30 days ahead).
+    beyond: bool = False
 
     def text(self, lang: str | None = None) -> str:
         from xieshang.i18n import t
@@ -70,7 +75,7 @@ class DueItem:
         return {"uid": self.uid, "kind": self.kind, "category": self.category, "date": self.on.isoformat(),
                 "text": self.text(), "loan_id": self.loan_id,
                 "amount": None if self.amount is None else fmt(self.amount), "overdue": self.overdue,
-                "task_id": self.task_id, "source": self.source}
+                "task_id": self.task_id, "source": self.source, "beyond": self.beyond}
 
 
 # ---------------------------------------------------------------------------------------
@@ -126,7 +131,7 @@ def complete_task(store: Store, task_id: int, *, on: date | None = None) -> Task
             raise UserError("after.error.unknown_task", id=task_id)
         if row.done_on is not None:
             raise UserError("after.error.task_done", id=task_id, date=row.done_on.isoformat())
-        row.done_on = on or date.today()
+        row.done_on = on or clock.today()
         s.flush()
         return _task(row)
 
@@ -159,6 +164,8 @@ def followed_agreement(loan: LoanRecord, today: date) -> AgreementRecord | None:
 
 
 def _loan_payments(loan: LoanRecord, today: date, until: date) -> list[DueItem]:
+    """The loan's unpaid payments due by ``until`` (and past due); when none falls in the window,
+    its next payment after it, marked :attr:`DueItem.beyond`."""
     from xieshang.services.agreements import adherence
     from xieshang.services.case import loan_status
 
@@ -166,14 +173,14 @@ def _loan_payments(loan: LoanRecord, today: date, until: date) -> list[DueItem]:
     items: list[DueItem] = []
     if agreement is not None:
         for inst in adherence(loan, agreement, today).instalments:
-            if inst.state not in ("upcoming", "partial", "missed") or inst.due > until:
+            if inst.state not in ("upcoming", "partial", "missed"):
                 continue
             down = inst.n == 0
             items.append(DueItem(
                 f"agreement-{agreement.id}-{inst.n}", "payment", "down-payment" if down else "agreed", inst.due,
                 "down_payment" if down else "agreed", {"lender": loan.lender, "n": inst.n, "amount": inst.unpaid},
                 loan.id, inst.unpaid, inst.due < today))
-        return items
+        return _window(items, until)
     first = loan.disbursed
     if first is None or today < first:
         return items
@@ -184,13 +191,21 @@ def _loan_payments(loan: LoanRecord, today: date, until: date) -> list[DueItem]:
     if status.closed:
         return items
     for part in status.instalments:
-        if part.state.value == "paid" or part.unpaid <= 0 or part.due_date > until:
+        if part.state.value == "paid" or part.unpaid <= 0:
             continue
         items.append(DueItem(f"loan-{loan.id}-{part.n}", "payment", "contract", part.due_date,
                              "card" if loan.is_card else "contract",
                              {"lender": loan.lender, "n": part.n, "amount": part.unpaid}, loan.id, part.unpaid,
                              part.due_date < today))
-    return items
+    return _window(items, until)
+
+
+def _window(items: list[DueItem], until: date) -> list[DueItem]:
+    """``items`` due by ``until``; if there are none, the first one after it, marked ``beyond``."""
+    inside = [i for i in items if i.on <= until]
+    if inside or not items:
+        return inside
+    return [replace(min(items, key=lambda i: (i.on, i.uid)), beyond=True)]
 
 
 def _agreement_tasks(loan: LoanRecord) -> list[DueItem]:
@@ -243,12 +258,13 @@ def _credit_tasks(store: Store, loans: list[LoanRecord], today: date) -> list[Du
 
 
 def due_items(store: Store, *, days: int = 30, today: date | None = None) -> list[DueItem]:
-    """Everything due from today to ``days`` ahead, plus what is already past due, by date."""
+    """Everything due from today to ``days`` ahead, plus what is already past due, by date; and
+    for a loan with nothing due in that window, its next payment (marked ``beyond``)."""
     from xieshang.services.case import list_loans
 
     if not 0 <= days <= MAX_DAYS:
         raise UserError("after.error.days", value=days, max=MAX_DAYS)
-    day = today or date.today()
+    day = today or clock.today()
     until = day + timedelta(days=days)
     loans = list_loans(store)
     items: list[DueItem] = []
@@ -277,7 +293,7 @@ def calendar_bytes(items: list[DueItem], *, alarm_days: int, now: datetime | Non
 
     if not 0 <= alarm_days <= MAX_ALARM_DAYS:
         raise UserError("after.error.alarm_days", value=alarm_days, max=MAX_ALARM_DAYS)
-    stamp = (now or datetime.now(UTC)).replace(microsecond=0)
+    stamp = (now or clock.now()).replace(microsecond=0)
     cal = Calendar()
     cal.add("prodid", "-//xieshang//xieshang reminders//ZH")
     cal.add("version", "2.0")
@@ -314,7 +330,7 @@ def export_calendar(store: Store, path: Path, *, days: int = 365, alarm_days: in
     """Write the calendar of everything due from today to ``days`` ahead to ``path`` (atomically)."""
     from xieshang.services.transfer import write_atomic
 
-    day = today or date.today()
+    day = today or clock.today()
     items = [i for i in due_items(store, days=days, today=day) if i.on >= day]
     data = calendar_bytes(items, alarm_days=alarm_days)
     write_atomic(path, data.decode("utf-8"))

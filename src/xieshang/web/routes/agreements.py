@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import t
 from xieshang.web import guide
@@ -114,7 +115,7 @@ def page(request: Request, *, add_values: dict[str, str] | None = None, add_erro
     from xieshang.store.models_after import AGREEMENT_STATUSES, TASK_KINDS
 
     st = store_of(request)
-    today = date.today()
+    today = clock.today()
     loans = list_loans(st)
     reports = [agreement_report(st, a.id, today) for a in list_agreements(st)]
     by_id = {loan.id: loan for loan in loans}
@@ -228,7 +229,7 @@ def calendar_response(request: Request, days: str, alarm_days: str) -> Response:
     n_alarm = r.integer("alarm_days")
     if r.errors:
         raise UserError("web_after.error.calendar_options")
-    today = date.today()
+    today = clock.today()
     items = [i for i in due_items(store_of(request), days=CALENDAR_DAYS if n_days is None else n_days, today=today)
              if i.on >= today]
     data = calendar_bytes(items, alarm_days=ALARM_DAYS if n_alarm is None else n_alarm)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language
 from xieshang.web.context import store_of
@@ -240,7 +241,7 @@ def show(request: Request, loan_id: int, as_of: AsOf = None) -> Response:
     from xieshang.services.overview import assess_debt
 
     try:
-        day = _day(as_of, "as_of") or date.today()
+        day = _day(as_of, "as_of") or clock.today()
     except FormErrors as exc:
         return _invalid(exc.errors)
     loan = get_loan(store_of(request), loan_id)

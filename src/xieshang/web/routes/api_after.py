@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language
 from xieshang.web.context import store_of
@@ -356,7 +357,7 @@ def get_budget(request: Request,
                ) -> Response:
     from xieshang.services.prevention import budget, month_of
 
-    return _call(lambda: budget(store_of(request), month or month_of(date.today())).to_json(), {"month": month or ""},
+    return _call(lambda: budget(store_of(request), month or month_of(clock.today())).to_json(), {"month": month or ""},
                  ("month",))
 
 
@@ -367,7 +368,7 @@ def set_line(request: Request, body: BudgetLineIn) -> Response:
     data = body.as_form()
 
     def run() -> Any:
-        inp = budget_line_input(data, month_of(date.today()))
+        inp = budget_line_input(data, month_of(clock.today()))
         return set_budget_line(store_of(request), inp.month, inp.kind, inp.category, planned=inp.planned,
                                actual=inp.actual).to_json()
 
@@ -381,7 +382,7 @@ def remove_line(request: Request, category: Annotated[str, Query(max_length=200)
     from xieshang.services.prevention import month_of, remove_budget_line
 
     data = {"category": category, "kind": kind, "month": month or ""}
-    return _call(lambda: remove_budget_line(store_of(request), month or month_of(date.today()), kind,
+    return _call(lambda: remove_budget_line(store_of(request), month or month_of(clock.today()), kind,
                                             category).to_json(), data, BUDGET_FIELDS)
 
 

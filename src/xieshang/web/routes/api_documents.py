@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import t
 from xieshang.web.context import store_of
@@ -205,7 +206,6 @@ def checklist(request: Request, hardship: str,
               format: Annotated[str, Query(max_length=10, description="md, html, pdf or docx")] = "md",
               lang: Annotated[str | None, Query(max_length=20, description="zh_CN, en, zh_TW or zh_HK")] = None,
               ) -> Response:
-    from datetime import date
 
     from xieshang.services.letters import default_filename, doc_language, make_checklist
     from xieshang.web.routes.letters import MEDIA_TYPES, download_response
@@ -218,7 +218,7 @@ def checklist(request: Request, hardship: str,
         made = make_checklist(store_of(request), hardship, lang=language, fmt_=fmt, save_file=False)
     except UserError as exc:
         return _user_error(exc, letter_error_field(exc))
-    return download_response(made, default_filename(f"checklist-{hardship}", None, language, date.today(), fmt))
+    return download_response(made, default_filename(f"checklist-{hardship}", None, language, clock.today(), fmt))
 
 
 # ---------------------------------------------------------------------------------------

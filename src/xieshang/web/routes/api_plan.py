@@ -20,6 +20,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.web.context import store_of
 from xieshang.web.forms import FormErrors
@@ -323,7 +324,6 @@ def _finances_form(body: FinancesIn, current: Any) -> dict[str, str]:
 @router.get("/finances", summary="Your finances and what they leave each month for the debts",
             response_model=FinancesOut)
 def finances_show(request: Request) -> Response:
-    from datetime import date
 
     from xieshang.services.finances import get_finances
 
@@ -333,13 +333,12 @@ def finances_show(request: Request) -> Response:
         return _user_error(exc)
     if fin is None:
         return _fail(404, "plan.error.no_finances", UserError("plan.error.no_finances").message())
-    return JSONResponse(fin.to_json(date.today()))
+    return JSONResponse(fin.to_json(clock.today()))
 
 
 @router.put("/finances", summary="Change your finances (only the fields given; nothing is written on an error)",
             response_model=FinancesOut)
 def finances_set(request: Request, body: FinancesIn) -> Response:
-    from datetime import date
 
     from xieshang.services.finances import get_finances, set_finances
 
@@ -352,7 +351,7 @@ def finances_set(request: Request, body: FinancesIn) -> Response:
         return _invalid(exc.errors)
     except UserError as exc:
         return _user_error(exc, FIN_FIELDS)
-    return JSONResponse(fin.to_json(date.today()))
+    return JSONResponse(fin.to_json(clock.today()))
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ error is shown next to its field and nothing is saved.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language, t
 from xieshang.web.context import render, store_of
@@ -62,7 +62,7 @@ def page(request: Request, *, check_values: dict[str, str] | None = None,
     from xieshang.store.models_after import CLASSIFICATIONS
 
     st = store_of(request)
-    today = date.today()
+    today = clock.today()
     ov = credit_overview(st, today=today)
     en = current_language() == "en"
     codes = [(c, f"{c} — {en_text if en else zh}") for c, zh, en_text in status_codes()]

@@ -5,12 +5,12 @@ next to itself in the user's language and nothing is saved."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import t
 from xieshang.web import guide
@@ -58,7 +58,7 @@ def _page(request: Request, *, values: dict[str, str] | None = None, errors: dic
     ctx: dict[str, Any] = {
         "fin": fin, "values": vals, "errors": errors or {}, "rows": rows, "categories": EXPENSE_CATEGORIES,
         "freqs": [(f, t(f"plan.fin.freq.{f}")) for f in FREQUENCIES],
-        "stabs": [(s, t(f"plan.fin.stab.{s}")) for s in STABILITIES], "today": date.today(),
+        "stabs": [(s, t(f"plan.fin.stab.{s}")) for s in STABILITIES], "today": clock.today(),
         "per_person": ref.living_minimum_per_person, "fact": ref.source_of("living_minimum_per_person"),
         "area": "finances", "flash": request.query_params, "states": states, "key": "finances",
         "from_guide": request.query_params.get("guide") == "1" or (values or {}).get("guide") == "1",

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language, t
 from xieshang.services.memo import pinned, remember
@@ -61,7 +62,7 @@ def _dashboard(request: Request) -> Response:
 
     if not _has_case(request):
         return _see_other("/start")
-    today = date.today()
+    today = clock.today()
     st = store_of(request)
     result = remember(st, "overview", today, lambda: overview(st, today))
     chart, rows = projection_chart(request, today)
@@ -141,7 +142,7 @@ def guide_overdue(request: Request) -> Response:
 
     if not _has_case(request):
         return _see_other("/start")
-    today = date.today()
+    today = clock.today()
     st = store_of(request)
     result = remember(st, "overview", today, lambda: overview(st, today))
     chart, rows = projection_chart(request, today)

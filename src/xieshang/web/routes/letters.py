@@ -10,13 +10,13 @@ A preview neither writes nor records anything (GET); a download records the docu
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language, t
 from xieshang.web import guide
@@ -226,4 +226,4 @@ async def checklist_download(request: Request) -> Response:
                                                               save_file=False))
     except UserError as exc:
         return _page(request, values=values, errors={"checklist": message(exc)}, status_code=422)
-    return download_response(made, default_filename(f"checklist-{hardship}", None, lang, date.today(), fmt))
+    return download_response(made, default_filename(f"checklist-{hardship}", None, lang, clock.today(), fmt))

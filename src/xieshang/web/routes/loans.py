@@ -4,12 +4,12 @@ shown next to its field and nothing is saved."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language, t
 from xieshang.web.charts import Series, line_chart
@@ -67,7 +67,7 @@ def _product_of(profile_id: str) -> str | None:
 def loan_list(request: Request) -> Response:
     from xieshang.services.overview import overview
 
-    result = overview(store_of(request), date.today())
+    result = overview(store_of(request), clock.today())
     return render(request, "loans.html", {"ov": result, "area": "loans"})
 
 
@@ -200,7 +200,7 @@ def _detail(request: Request, loan_id: int, *, pay_values: dict[str, str] | None
     from xieshang.services.overview import assess_debt, loan_timeline
 
     st = store_of(request)
-    today = date.today()
+    today = clock.today()
     loan = get_loan(st, loan_id)
     debt = assess_debt(loan, today, days=CHART_DAYS)
     timeline = None

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import t
 from xieshang.services.memo import pinned, remember
@@ -238,7 +239,7 @@ def _run(store: Store, inp: PlanInput) -> tuple[PlanResult | None, str | None, s
     except FormErrors as exc:
         return None, None, None, exc.errors
     try:
-        today = date.today()
+        today = clock.today()
         result = remember(store, "plan", (today, inp.objective, inp.months, w),
                           lambda: plan_case(store, objective=inp.objective, months=inp.months, start=today, whatif=w))
         return result, None, None, {}
@@ -274,7 +275,7 @@ def _page(request: Request, inp: PlanInput, errors: dict[str, str], *, offer_loa
     states = guide.progress(request.cookies.get(guide.GUIDE_COOKIE), has_loans=bool(list_loans(st)),
                             have=guide.have_data(st))
     ctx.update({"area": "plan", "objectives": OBJECTIVES, "lenders": lenders_view(st), "fin": fin,
-                "today": date.today(), "offer_loan": offer_loan, "offer_values": offer_values or {},
+                "today": clock.today(), "offer_loan": offer_loan, "offer_values": offer_values or {},
                 "offer_errors": offer_errors or {}, "flash": request.query_params,
                 "from_guide": request.query_params.get("guide") == "1", "states": states, "key": "plan"})
     return render(request, "plan.html", ctx, status_code=status_code)

@@ -8,13 +8,13 @@ An error is shown next to its field and nothing is saved.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language
 from xieshang.web.context import is_htmx, render, store_of
@@ -47,13 +47,13 @@ def _month(request: Request) -> tuple[str, str | None]:
 
     raw = request.query_params.get("month", "").strip()
     if not raw:
-        return month_of(date.today()), None
+        return month_of(clock.today()), None
     try:
         return parse_month(raw), None
     except UserError as exc:
         from xieshang.web.forms_after import message
 
-        return month_of(date.today()), message(exc)
+        return month_of(clock.today()), message(exc)
 
 
 def page(request: Request, *, month: str | None = None, budget_values: dict[str, str] | None = None,
@@ -87,7 +87,7 @@ async def set_line(request: Request) -> Response:
     data = await form_data(request)
 
     def run() -> Response:
-        month = month_of(date.today())
+        month = month_of(clock.today())
         try:
             inp = budget_line_input(data, month)
             line = set_budget_line(store_of(request), inp.month, inp.kind, inp.category, planned=inp.planned,
@@ -109,7 +109,7 @@ async def remove_line(request: Request) -> Response:
     data = await form_data(request)
 
     def run() -> Response:
-        line = remove_budget_line(store_of(request), data.get("month") or month_of(date.today()),
+        line = remove_budget_line(store_of(request), data.get("month") or month_of(clock.today()),
                                   data.get("kind", ""), data.get("category", ""))
         return back(request, f"/prevention?month={line.month}&removed=budget#budget")
 

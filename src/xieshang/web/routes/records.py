@@ -10,7 +10,6 @@ file field and nothing is saved: the service checks every file before it writes 
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import current_language, t
 from xieshang.web import guide
@@ -101,10 +101,8 @@ def _options() -> dict[str, list[tuple[str, str]]]:
 
 
 def _new_values() -> dict[str, str]:
-    from datetime import timedelta, timezone
-
-    now = datetime.now(UTC).astimezone(timezone(timedelta(hours=8)))
-    return {"when": now.strftime("%Y-%m-%dT%H:%M"), "tz": "+08:00", "direction": "incoming", "channel": "call",
+    now = clock.now_local()
+    return {"when": now.strftime("%Y-%m-%dT%H:%M"), "tz": now.strftime("%z")[:3] + ":" + now.strftime("%z")[3:], "direction": "incoming", "channel": "call",
             "outcome": "connected", "count": "1", "counterparty_kind": "lender", "contacted": "borrower"}
 
 
@@ -232,7 +230,7 @@ def bundle_bytes(request: Request) -> tuple[bytes, str]:
     """Write the evidence bundle to a temporary folder (the service checks it) and read it back."""
     from xieshang.services.records import export_bundle
 
-    now = datetime.now(UTC)
+    now = clock.now()
     name = f"xieshang-evidence-{now.strftime('%Y%m%d-%H%M%S')}.zip"
     with tempfile.TemporaryDirectory(prefix="xieshang-bundle-") as folder:
         path = Path(folder) / name

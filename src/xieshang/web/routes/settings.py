@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.i18n import normalize
 from xieshang.web.context import LANG_COOKIE, render, store_of
@@ -55,7 +54,7 @@ def export(request: Request) -> Response:
     from xieshang.services.transfer import export_case
 
     text = export_case(store_of(request))
-    name = f"xieshang-case-{date.today().isoformat()}.json"
+    name = f"xieshang-case-{clock.today().isoformat()}.json"
     return Response(text, media_type="application/json; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -6,7 +6,10 @@
 - a same-origin check on writes (:class:`OriginMiddleware`): a page on another site cannot
   make the browser post to the local server (the app has no login: it is single-user);
 - the pages (``routes/*``), ``/static`` (assets shipped in the package) and ``/api`` (JSON,
-  with FastAPI's OpenAPI schema at ``/api/openapi.json`` and docs at ``/api/docs``);
+  with FastAPI's OpenAPI schema at ``/api/openapi.json`` and docs at ``/api/docs``, Swagger UI
+  from the package);
+- hardening headers on every answer (:mod:`xieshang.web.security`: CSP, frame-ancestors, HSTS
+  in server mode …);
 - error handling: a :class:`UserError` becomes the message in the user's language (404 for an
   unknown id), an unknown path a 404 page, and any other exception is logged and answered with
   a friendly page (or JSON under ``/api``), never a traceback.
@@ -160,7 +163,7 @@ def create_app(store: Store | None = None, *, location: str | None = None, serve
 
         store = open_store(location, create=True) if location else open_case_store(create=True)
 
-    app = FastAPI(title="xieshang 协商", version=__version__, lifespan=lifespan, docs_url="/api/docs",
+    app = FastAPI(title="xieshang 协商", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json",
                   description="The JSON API of xieshang: the same services as the CLI and the pages. "
                               "Amounts are strings in yuan with two decimals, dates YYYY-MM-DD. "
@@ -174,6 +177,11 @@ def create_app(store: Store | None = None, *, location: str | None = None, serve
     app.add_middleware(OriginMiddleware)
     app.add_middleware(IdRangeMiddleware)
     app.add_middleware(LanguageMiddleware)
+    from xieshang.web.security import SecurityHeadersMiddleware, install_docs
+
+    # Outermost: every answer gets the hardening headers, also the ones the other middleware send.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=server is not None and server.cookie_secure)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=str(package_dir("static"))), name="static")
     for module in (home, loans, settings):
         app.include_router(module.router)

@@ -195,8 +195,8 @@ def test_a_failed_rotation_changes_nothing(tmp_path: Path, monkeypatch: pytest.M
     snapshot = _snapshot(store)
     real = keys_service._rewrite_values
 
-    def fail_half_way(conn: Any) -> int:
-        real(conn)
+    def fail_half_way(conn: Any, kind: str = "case") -> int:
+        real(conn, kind)
         raise OSError("disk gone")
 
     monkeypatch.setattr(keys_service, "_rewrite_values", fail_half_way)

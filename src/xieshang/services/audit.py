@@ -4,6 +4,8 @@ Kept in the accounts store, not in the case store, so it survives an import that
 case and nobody with access to a case can edit its log. The web app writes one entry per request
 that opened a case (:func:`record`, from :mod:`xieshang.web.server`), grants and revocations add
 their own; the borrower reads the log of their own case (:func:`entries`) and nobody else does.
+With a key every column but the id, the account id and the time is encrypted; the case is found
+by ``case_key``, its keyed hash.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ def action_of(method: str) -> str:
 def record(st: Store, account: AccountInfo, case_id: str, *, method: str, path: str, status: int,
            action: str | None = None, at: datetime | None = None) -> None:
     with st.transaction() as s:
-        s.add(AuditEntry(case_id=case_id, account_id=account.id, username=account.username, role=account.role,
-                         action=action or action_of(method), method=method.upper()[:8], path=path[:500],
-                         status=status, at=at or now_utc()))
+        s.add(AuditEntry(case_id=case_id, account_id=account.id, username=account.username,
+                         role=account.role, action=action or action_of(method), method=method.upper()[:8],
+                         path=path[:500], status=str(status), at=at or now_utc()))
 
 
 def entries(st: Store, owner: AccountInfo, *, limit: int = 200) -> list[AuditInfo]:
@@ -52,6 +54,6 @@ def entries(st: Store, owner: AccountInfo, *, limit: int = 200) -> list[AuditInf
     if owner.role != "borrower" or owner.case_id is None:
         return []
     with st.transaction() as s:
-        rows = s.scalars(select(AuditEntry).where(AuditEntry.case_id == owner.case_id)
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.case_key == owner.case_id)  # hashed like the column
                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
-        return [AuditInfo(r.at, r.username, r.role, r.action, r.method, r.path, r.status) for r in rows]
+        return [AuditInfo(r.at, r.username, r.role, r.action, r.method, r.path, int(r.status)) for r in rows]

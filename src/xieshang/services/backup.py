@@ -400,6 +400,10 @@ def restore(store: Store, path: Path) -> BackupReport:
         raise UserError("backup.error.revision", path=str(path), revision=wanted, current=current)
     files = attachment_store(store)
     added: list[Path] = []
+    from xieshang.store.crypto import attach_keyring, keyring_of, plaintext_allowed, unlock
+
+    own_keys = keyring_of(store.engine)  # the empty store's own keys: replaced by the backup's
+    attach_keyring(store.engine, None)  # rows are copied as stored (ciphertext), nothing is sealed here
     try:
         with store.engine.begin() as conn:
             if older:  # a backup of an older version: into the schema it was made with, then upgrade
@@ -446,6 +450,7 @@ def restore(store: Store, path: Path) -> BackupReport:
             if backend_of(store) == "postgresql":
                 _fix_sequences(conn, target)
     except BaseException as exc:
+        attach_keyring(store.engine, own_keys)
         for file in added:
             file.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
@@ -453,5 +458,7 @@ def restore(store: Store, path: Path) -> BackupReport:
         if isinstance(exc, OperationalError):  # locked, read-only, gone: said in the user's words
             raise _db_error(store.location, exc) from exc
         raise
+    with plaintext_allowed():  # a plaintext backup stays plaintext (``keys enable`` encrypts it)
+        unlock(store)  # the restored keys (and an older backup's columns sealed, see crypto.COVER)
     return BackupReport(path=str(path), backend=backend_of(store), revision=current, tables=counts,
                         attachments=len(found.attachments), sha256=_file_sha(path.expanduser()))

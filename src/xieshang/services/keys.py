@@ -33,6 +33,7 @@ from xieshang import clock
 from xieshang.errors import UserError
 from xieshang.records.attachments import SEALED_MAGIC, sha256_hex
 from xieshang.store.crypto import (
+    COVER,
     KEY_ENV,
     PASSPHRASE_ENV,
     SCRYPT_N,
@@ -58,8 +59,9 @@ from xieshang.store.models import Base
 from xieshang.store.models_crypto import CryptoKey, CryptoMaster
 
 if TYPE_CHECKING:
-    from sqlalchemy import Column, Table
+    from sqlalchemy import Column, MetaData, Table
     from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
 
     from xieshang.store.db import Store
 
@@ -89,7 +91,9 @@ def master_from_env() -> NewMaster | None:
     key = os.environ.get(KEY_ENV, "").strip()
     if key:
         return NewMaster("key", key)
-    passphrase = os.environ.get(PASSPHRASE_ENV)
+    from xieshang.store import crypto
+
+    passphrase = crypto._given_passphrase or os.environ.get(PASSPHRASE_ENV)
     if passphrase:
         return NewMaster("passphrase", passphrase)
     return None
@@ -142,22 +146,33 @@ class RekeyReport:
 # ---------------------------------------------------------------------------------------
 
 
-def encrypted_columns() -> Iterator[tuple[Table, list[Column[Any]]]]:
-    """Every table with encrypted columns, and those columns (from the models' metadata)."""
-    for table in Base.metadata.sorted_tables:
+def _metadata(kind: str) -> MetaData:
+    if kind == "accounts":
+        from xieshang.store.accounts_models import AccountsBase
+
+        return AccountsBase.metadata
+    return Base.metadata
+
+
+def encrypted_columns(kind: str = "case") -> Iterator[tuple[Table, list[Column[Any]]]]:
+    """Every table with encrypted columns, and those columns (from the models' metadata of a case
+    store, or of the accounts store)."""
+    for table in _metadata(kind).sorted_tables:
         cols = [c for c in table.columns if isinstance(c.type, (EncryptedText, EncryptedJSON))]
         if cols:
             yield table, cols
 
 
-def _raw_values(conn: Connection) -> Iterator[Any]:
-    for _table, cols in encrypted_columns():
+def _raw_values(conn: Connection, kind: str) -> Iterator[Any]:
+    for _table, cols in encrypted_columns(kind):
         raw = [type_coerce(c, JSON if isinstance(c.type, EncryptedJSON) else Text()) for c in cols]
         for row in conn.execute(select(*raw)):
             yield from (v for v in row if v is not None)
 
 
-def _attachment_digests(conn: Connection) -> list[str]:
+def _attachment_digests(conn: Connection, kind: str = "case") -> list[str]:
+    if kind != "case":
+        return []
     return [str(r[0]) for r in conn.execute(text("SELECT DISTINCT sha256 FROM contact_attachment ORDER BY sha256"))]
 
 
@@ -179,15 +194,15 @@ def status(store: Store) -> KeyStatus:
         info = {str(k): KeyInfo(kid=str(k), active=bool(a), created=c.replace(tzinfo=UTC)) for k, a, c in rows}
         report = KeyStatus(encrypted=master is not None, kind=master.kind if master else None,
                            kdf=None if master is None else ("scrypt" if master.kind == "passphrase" else "none"))
-        for value in _raw_values(conn):
+        for value in _raw_values(conn, store.kind):
             kid = value_kid(value) if isinstance(value, str) else None
             if kid is None:
                 report.plaintext_values += 1
             else:
                 info.setdefault(kid, KeyInfo(kid=kid, active=False, created=datetime.min.replace(tzinfo=UTC)))
                 info[kid].values += 1
-        digests = _attachment_digests(conn)
-    folder = _folder(store)
+        digests = _attachment_digests(conn, store.kind)
+    folder = _folder(store) if digests else Path()
     for digest in digests:
         try:
             blob = _path(folder, digest).read_bytes()
@@ -223,6 +238,9 @@ def _prepare_files(store: Store, conn: Connection, ring: Keyring) -> list[tuple[
     from xieshang.records.attachments import SealedFileError
     from xieshang.services.records import attachment_store
 
+    if store.kind != "case":
+        return []  # the accounts store has no files
+
     files = attachment_store(store)
     folder = files.root
     _clean_leftovers(folder)
@@ -255,14 +273,20 @@ def _prepare_files(store: Store, conn: Connection, ring: Keyring) -> list[tuple[
     return pairs
 
 
-def _rewrite_values(conn: Connection) -> int:
-    """Read every encrypted column (any key, or plaintext) and write it back (the active key)."""
+def _rewrite_values(conn: Connection, kind: str = "case") -> int:
+    """Read every encrypted column (any key, or plaintext) and write it back (the active key);
+    every keyed hash (:class:`~xieshang.store.crypto_guard.BlindIndex`) is computed again from
+    the value it stands for."""
+    from xieshang.store.crypto_guard import SOURCES
+
     count = 0
-    for table, cols in encrypted_columns():
+    for table, cols in encrypted_columns(kind):
         pk = list(table.primary_key.columns)
+        indexes = {col: src for (name, col), src in SOURCES.items() if name == table.name}
         for row in conn.execute(select(*pk, *cols)).all():
             keys, values = row[:len(pk)], row[len(pk):]
             changes = {c.name: v for c, v in zip(cols, values, strict=True) if v is not None}
+            changes.update({col: changes[src] for col, src in indexes.items() if src in changes})
             if not changes:
                 continue
             cond = [c == k for c, k in zip(pk, keys, strict=True)]
@@ -305,26 +329,79 @@ def _rekey(store: Store, *, new_master: NewMaster | None, creating: bool) -> Rek
             if new_master is not None:
                 s.execute(delete(CryptoMaster))
                 s.flush()
-                s.add(CryptoMaster(id=1, kind=new_master.kind, kdf=kdf, salt=salt, params=params,
+                s.add(CryptoMaster(id=1, kind=new_master.kind, kdf=kdf, salt=salt, params={**params, "cover": COVER},
                                    key_check=make_check(master_key), created_utc=now))
+            else:
+                _mark_covered(s)
             for row in s.scalars(select(CryptoKey)):
                 row.active = False
                 row.wrapped = wrap(master_key, row.kid, ring.keys[row.kid])
             s.add(CryptoKey(kid=kid, wrapped=wrap(master_key, kid, data_key), active=True, created_utc=now))
             ring.master_key = master_key
             s.flush()
-            values = _rewrite_values(conn)
+            values = _rewrite_values(conn, store.kind)
     except BaseException:
         attach_keyring(store.engine, before)
         for new, _ in pairs:
             new.unlink(missing_ok=True)
         raise
+    _reattach(store, ring)
     for new, old in pairs:
         os.replace(new, old)
     removed = _drop_unused_keys(store)
     for gone in removed:
         ring.keys.pop(gone, None)
+    scrub(store)
     return RekeyReport(kid=kid, values=values, files=len(pairs), removed_keys=tuple(removed))
+
+
+def _mark_covered(s: Session) -> None:
+    row = s.get(CryptoMaster, 1)
+    if row is not None:
+        row.params = {**dict(row.params), "cover": COVER}
+
+
+def _reattach(store: Store, ring: Keyring) -> None:
+    """The new keyring, able to reload itself, with the write guard (as :func:`unlock` attaches)."""
+    from xieshang.store.crypto import _attach
+
+    with store.engine.connect() as conn:
+        master = read_master(conn)
+    if master is not None and ring.master_key is not None:
+        _attach(store, ring, master, ring.master_key)
+
+
+def reseal(store: Store) -> int:
+    """Encrypt what an older version left readable (the columns it did not yet encrypt) and compute
+    the keyed hashes, in one transaction; called on open when ``crypto_master`` says an older cover."""
+    with store.transaction() as s:
+        master = read_master(s.connection())
+        if master is None or master.cover >= COVER:  # another process did it meanwhile
+            return 0
+        values = _rewrite_values(s.connection(), store.kind)
+        _mark_covered(s)
+    scrub(store)
+    return values
+
+
+def scrub(store: Store) -> None:
+    """SQLite keeps the old bytes of a rewritten value in free pages and in the WAL until they are
+    reused: after plaintext was encrypted, rebuild the file (``VACUUM``) and empty the WAL, so the
+    plaintext is gone from the disk too. Best effort (another process reading keeps its snapshot);
+    PostgreSQL: see docs/server.md (``VACUUM FULL``)."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    raw = store.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+            try:
+                cursor.execute(statement)
+            except Exception:  # busy: another process holds the file; the next scrub does it
+                break
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def _drop_unused_keys(store: Store) -> list[str]:

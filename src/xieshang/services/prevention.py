@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -214,7 +215,7 @@ def set_budget_line(store: Store, month: str, kind: str, category: str, *, plann
         person = _require_person(s, store)
         row = s.scalars(select(BudgetLineRow).where(BudgetLineRow.person_id == person.id,
                                                     BudgetLineRow.month == month, BudgetLineRow.kind == kind,
-                                                    BudgetLineRow.category == name)).first()
+                                                    BudgetLineRow.category_key == name)).first()
         if row is None:
             row = BudgetLineRow(person_id=person.id, month=month, kind=kind, category=name, planned_fen=0)
             s.add(row)
@@ -230,12 +231,18 @@ def remove_budget_line(store: Store, month: str, kind: str, category: str) -> Bu
     month = parse_month(month)
     with store.transaction() as s:
         row = s.scalars(select(BudgetLineRow).where(BudgetLineRow.month == month, BudgetLineRow.kind == kind,
-                                                    BudgetLineRow.category == category.strip())).first()
+                                                    BudgetLineRow.category_key == category.strip())).first()
         if row is None:
             raise UserError("after.error.no_budget_line", month=month, category=category)
         line = _line(row)
         s.execute(delete(BudgetLineRow).where(BudgetLineRow.id == row.id))
         return line
+
+
+def _sorted(rows: Iterable[BudgetLineRow]) -> list[BudgetLineRow]:
+    """Income first, then spending, each by category (sorted here: the category is encrypted at rest)."""
+    ordered = sorted(rows, key=lambda r: r.category)
+    return sorted(ordered, key=lambda r: r.kind, reverse=True)
 
 
 def _line(row: BudgetLineRow) -> BudgetLine:
@@ -250,16 +257,14 @@ def budget(store: Store, month: str) -> Budget:
     month = parse_month(month)
     with store.transaction() as s:
         _require_person(s, store)
-        rows = list(s.scalars(select(BudgetLineRow).where(BudgetLineRow.month == month)
-                              .order_by(BudgetLineRow.kind.desc(), BudgetLineRow.category)))
+        rows = _sorted(s.scalars(select(BudgetLineRow).where(BudgetLineRow.month == month)))
         if rows:
             return Budget(month, tuple(_line(r) for r in rows), month)
         earlier = s.scalars(select(BudgetLineRow.month).where(BudgetLineRow.month < month)
                             .order_by(BudgetLineRow.month.desc()).limit(1)).first()
         if earlier is None:
             return Budget(month, (), None)
-        rows = list(s.scalars(select(BudgetLineRow).where(BudgetLineRow.month == earlier)
-                              .order_by(BudgetLineRow.kind.desc(), BudgetLineRow.category)))
+        rows = _sorted(s.scalars(select(BudgetLineRow).where(BudgetLineRow.month == earlier)))
         lines = tuple(BudgetLine(month, r.kind, r.category, from_fen(r.planned_fen), None) for r in rows)
         return Budget(month, lines, earlier)
 

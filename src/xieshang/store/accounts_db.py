@@ -78,13 +78,16 @@ def open_accounts_store(data_dir: Path | None = None, *, url: str | None = None)
     """The accounts store (created and migrated to head if needed)."""
     location = url or os.environ.get(ACCOUNTS_DB_ENV, "").strip()
     if location:
-        store = Store(location=location, engine=make_engine(location))
+        store = Store(location=location, engine=make_engine(location), kind="accounts")
     else:
         path = (data_dir or configured_data_dir()) / ACCOUNTS_FILE
         _prepare_sqlite_file(path, create=True)
-        store = Store(location=str(path), engine=make_engine(f"sqlite:///{path}"))
+        store = Store(location=str(path), engine=make_engine(f"sqlite:///{path}"), kind="accounts")
     try:
         _migrate(store)
+        from xieshang.store.crypto import unlock
+
+        unlock(store)  # encrypted like a case store when a key is configured (display names, audit log)
     except Exception:
         store.close()
         raise

@@ -14,6 +14,10 @@ schema stays exactly what local mode uses:
 - :class:`LoginAttempt` — failed and successful sign-ins, for rate limiting;
 - :class:`AuditEntry` — who viewed or changed which case, when, and through which path.
 
+With a key (``XIESHANG_KEY`` / a passphrase) the store is encrypted like a case store: its own
+``crypto_master``/``crypto_key`` (the same tables, copied into this metadata at the end), the
+display names and the audit log's columns encrypted, the audit log's case found by a keyed hash.
+
 Times are UTC, stored naive (``DateTime`` without zone) for SQLite/PostgreSQL portability.
 """
 
@@ -24,6 +28,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from xieshang.store.crypto import EncryptedText  # display names and the audit log are encrypted at rest
+from xieshang.store.crypto_guard import BlindIndex, keep_index
 from xieshang.store.models import NAMING_CONVENTION
 
 ROLES = ("borrower", "counsellor", "admin")
@@ -39,7 +45,7 @@ class Account(AccountsBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(EncryptedText(200))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -104,12 +110,31 @@ class AuditEntry(AccountsBase):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(32), index=True)
+    case_id: Mapped[str] = mapped_column(EncryptedText(32), index=True)
+    #: the keyed hash of ``case_id``: a case's entries are found by it (see store/crypto_guard.py)
+    case_key: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    username: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))
-    action: Mapped[str] = mapped_column(String(16))  # view | change | grant | revoke
-    method: Mapped[str] = mapped_column(String(8))
-    path: Mapped[str] = mapped_column(String(500))
-    status: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(EncryptedText(64))
+    role: Mapped[str] = mapped_column(EncryptedText(16))
+    action: Mapped[str] = mapped_column(EncryptedText(16))  # view | change | grant | revoke
+    method: Mapped[str] = mapped_column(EncryptedText(8))
+    path: Mapped[str] = mapped_column(EncryptedText(500))
+    status: Mapped[str] = mapped_column(EncryptedText())  # the HTTP status, as text
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+keep_index(AuditEntry, "case_key", "case_id")
+
+
+keep_index(AuditEntry, "case_key", "case_id")
+
+
+def _crypto_tables() -> None:
+    """The accounts store has the case store's two crypto tables (migration a0002)."""
+    from xieshang.store.models_crypto import CryptoKey, CryptoMaster
+
+    for model in (CryptoMaster, CryptoKey):
+        model.__table__.to_metadata(AccountsBase.metadata)  # type: ignore[attr-defined]
+
+
+_crypto_tables()

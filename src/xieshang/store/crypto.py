@@ -47,6 +47,10 @@ PASSPHRASE_ENV = "XIESHANG_PASSPHRASE"
 PREFIX = "xsenc:"
 _CIPHER_PREFIX = "xsenc:1:"
 _ESCAPE_PREFIX = "xsenc:0:"  # a plaintext value that happens to start with "xsenc:"
+INDEX_PREFIX = "xsidx:"
+#: Which set of columns this version encrypts: 2 added the names, labels, file names and the
+#: accounts store (issue 12). A store whose ``crypto_master`` says less is re-encrypted on open.
+COVER = 2
 FILE_MAGIC = b"\x00XSENC1\x00"
 _CHECK_PLAINTEXT = b"xieshang key check v1"
 _NONCE = 12
@@ -145,12 +149,37 @@ class Keyring:
     active: str
     master_kind: str = "key"
     master_key: bytes | None = field(default=None, repr=False)
+    #: Reads the store's keyring again (set by :func:`unlock`): another process may have rotated
+    #: the keys since this one was loaded (``xieshang serve --workers``, ``keys rotate``).
+    reload: Callable[[], Keyring] | None = field(default=None, repr=False, compare=False)
+
+    def refresh(self) -> bool:
+        """Take the store's current data keys and active key; whether anything changed."""
+        if self.reload is None:
+            return False
+        fresh = self.reload()
+        changed = fresh.active != self.active or set(fresh.keys) != set(self.keys)
+        self.keys.update(fresh.keys)
+        self.active = fresh.active
+        return changed
 
     def _key(self, kid: str) -> bytes:
         key = self.keys.get(kid)
+        if key is None and self.refresh():
+            key = self.keys.get(kid)
         if key is None:
             raise CryptoError("crypto.error.unknown_kid", kid=kid)
         return key
+
+    def index(self, value: str) -> str:
+        """A keyed hash of ``value`` (HMAC-SHA256 under a key derived from the active data key):
+        equal values give equal hashes, so a column of them can be searched, but it cannot be
+        read back or guessed without the key. Rotating the key recomputes every one."""
+        import hmac
+
+        kid = self.active
+        sub = hmac.new(self._key(kid), b"xieshang/index/v1", hashlib.sha256).digest()
+        return f"{INDEX_PREFIX}{kid}:{hmac.new(sub, value.encode('utf-8'), hashlib.sha256).hexdigest()}"
 
     def encrypt(self, value: str) -> str:
         kid = self.active
@@ -301,6 +330,7 @@ class Master:
     r: int
     p: int
     check: str
+    cover: int = 1
 
 
 def read_master(conn: Connection) -> Master | None:
@@ -309,7 +339,7 @@ def read_master(conn: Connection) -> Master | None:
         return None
     params = json.loads(row[2]) if isinstance(row[2], str) else dict(row[2])
     return Master(kind=str(row[0]), salt=_b64d(str(row[1])), n=int(params["n"]), r=int(params["r"]),
-                  p=int(params["p"]), check=str(row[3]))
+                  p=int(params["p"]), check=str(row[3]), cover=int(params.get("cover", 1)))
 
 
 def make_check(master_key: bytes) -> str:
@@ -331,8 +361,20 @@ def unwrap(master_key: bytes, kid: str, wrapped: str) -> bytes:
     return _open(master_key, _b64d(wrapped), b"xieshang/wrap/" + kid.encode("ascii"))
 
 
+#: A passphrase this process was handed in memory (``xieshang serve``: typed once at start and
+#: passed to the workers through a pipe, see :mod:`xieshang.cli.serve_workers`); never written out.
+_given_passphrase: str | None = None
+
+
+def give_passphrase(value: str | None) -> None:
+    global _given_passphrase
+    _given_passphrase = value or None
+
+
 def ask_passphrase(location: str) -> str | None:
-    """``XIESHANG_PASSPHRASE``, else the CLI's prompt, else ``None``."""
+    """The passphrase handed in memory, else ``XIESHANG_PASSPHRASE``, else the CLI's prompt, else ``None``."""
+    if _given_passphrase:
+        return _given_passphrase
     env = os.environ.get(PASSPHRASE_ENV)
     if env:
         return env
@@ -397,14 +439,31 @@ def load_keyring(conn: Connection, master: Master, master_key: bytes) -> Keyring
 
 
 def key_configured() -> bool:
-    return bool(os.environ.get(KEY_ENV, "").strip() or os.environ.get(PASSPHRASE_ENV))
+    return bool(os.environ.get(KEY_ENV, "").strip() or os.environ.get(PASSPHRASE_ENV) or _given_passphrase)
 
 
-def _has_case_data(conn: Connection) -> bool:
-    for table in ("person", "contact_entry"):
+#: Tables whose rows mean a store holds data (a plaintext one is then refused, not encrypted).
+DATA_TABLES = {"case": ("person", "contact_entry"), "accounts": ("account",)}
+
+
+def _has_case_data(conn: Connection, kind: str = "case") -> bool:
+    for table in DATA_TABLES[kind]:
         if conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None:
             return True
     return False
+
+
+def _attach(store: Store, ring: Keyring, master: Master, key: bytes) -> None:
+    """Attach ``ring``, able to reload itself, and the check that a write uses the active key."""
+    from xieshang.store.crypto_guard import guard_writes
+
+    def reload() -> Keyring:
+        with store.engine.connect() as conn:
+            return load_keyring(conn, master, key)
+
+    ring.reload = reload
+    attach_keyring(store.engine, ring)
+    guard_writes(store.engine)
 
 
 def unlock(store: Store) -> None:
@@ -415,16 +474,24 @@ def unlock(store: Store) -> None:
     * plaintext store and a key configured: an empty store is encrypted from the start (the
       first write is already ciphertext); one with data is refused until ``keys enable``.
     """
+    kind = getattr(store, "kind", "case")
     with store.engine.connect() as conn:
         master = read_master(conn)
         if master is not None:
             key = master_key_for(master, store.location)
-            attach_keyring(store.engine, load_keyring(conn, master, key))
-            return
-        if not key_configured() or _plaintext_ok:
+            ring = load_keyring(conn, master, key)
+        elif not key_configured() or _plaintext_ok:
             attach_keyring(store.engine, None)
             return
-        has_data = _has_case_data(conn)
+        else:
+            has_data = _has_case_data(conn, kind)
+    if master is not None:
+        _attach(store, ring, master, key)
+        if master.cover < COVER:  # encrypted by an older version: seal what it left readable
+            from xieshang.services.keys import reseal
+
+            reseal(store)
+        return
     if has_data:
         raise CryptoError("crypto.error.plaintext_store", path=store.location)
     from xieshang.services.keys import enable_empty

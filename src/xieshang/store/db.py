@@ -136,6 +136,8 @@ class Store:
 
     location: str
     engine: Engine
+    #: "case" (a case store) or "accounts" (server mode's accounts store): which tables it has.
+    kind: str = "case"
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -35,7 +35,7 @@ class Person(Base):
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(EncryptedText(200))
     phone: Mapped[str | None] = mapped_column(EncryptedText(50))
     email: Mapped[str | None] = mapped_column(EncryptedText(200))
     id_number: Mapped[str | None] = mapped_column(EncryptedText(50))
@@ -61,7 +61,7 @@ class Loan(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    lender: Mapped[str] = mapped_column(String(200))
+    lender: Mapped[str] = mapped_column(EncryptedText(200))
     profile_id: Mapped[str] = mapped_column(String(100))
     product: Mapped[str] = mapped_column(String(16))
     # instalment loans
@@ -77,7 +77,7 @@ class Loan(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     # both
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    contract_no: Mapped[str | None] = mapped_column(String(100))
+    contract_no: Mapped[str | None] = mapped_column(EncryptedText(100))
     contacts: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
     notes: Mapped[str | None] = mapped_column(EncryptedText())
 
@@ -100,7 +100,7 @@ class PaymentRow(Base):
     loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
     paid_on: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    channel: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str | None] = mapped_column(EncryptedText(100))
     note: Mapped[str | None] = mapped_column(EncryptedText())
 
     loan: Mapped[Loan] = relationship(back_populates="payments")

@@ -16,10 +16,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xieshang.store.crypto import EncryptedText  # notes are encrypted at rest
+from xieshang.store.crypto import EncryptedText  # notes, titles and labels are encrypted at rest
+from xieshang.store.crypto_guard import BlindIndex, keep_index
 from xieshang.store.models import Base
 
 AGREEMENT_STATUSES = ("proposed", "agreed-verbally", "confirmed-in-writing", "cancelled")
@@ -73,7 +74,7 @@ class TaskRow(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(EncryptedText())
     due: Mapped[date] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(EncryptedText())
@@ -87,7 +88,7 @@ class CreditCheckRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     checked_on: Mapped[date] = mapped_column(Date)
-    channel: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(EncryptedText(100))
     free: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(EncryptedText())
 
@@ -106,7 +107,7 @@ class CreditEntryRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     check_id: Mapped[int] = mapped_column(ForeignKey("credit_check.id", ondelete="CASCADE"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id", ondelete="SET NULL"), index=True)
-    account: Mapped[str] = mapped_column(String(200))  # the lender / account as the report names it
+    account: Mapped[str] = mapped_column(EncryptedText(200))  # the lender / account as the report names it
     status_code: Mapped[str] = mapped_column(String(4))  # 2nd-generation 还款状态 code
     overdue_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_months: Mapped[int | None] = mapped_column(Integer)
@@ -130,9 +131,14 @@ class BudgetLineRow(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     kind: Mapped[str] = mapped_column(String(16))
-    category: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(EncryptedText(100))
+    #: the keyed hash of ``category``, to find a line by it (the category itself is encrypted)
+    category_key: Mapped[str | None] = mapped_column(BlindIndex())
     planned_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     actual_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+
+keep_index(BudgetLineRow, "category_key", "category")
 
 
 class EmergencyFundRow(Base):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xieshang.store.crypto import EncryptedText  # the hardship text is encrypted at rest
+from xieshang.store.crypto import EncryptedJSON, EncryptedText  # texts and details are encrypted at rest
 from xieshang.store.models import Base
 
 
@@ -24,15 +24,15 @@ class DocumentMade(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id", ondelete="SET NULL"), index=True)
-    loan_label: Mapped[str | None] = mapped_column(String(200))  # kept if the loan is removed later
+    loan_label: Mapped[str | None] = mapped_column(EncryptedText(200))  # kept if the loan is removed later
     kind: Mapped[str] = mapped_column(String(32))
     lang: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(8))
-    path: Mapped[str | None] = mapped_column(Text)  # None: printed to the screen
+    path: Mapped[str | None] = mapped_column(EncryptedText())  # None: printed to the screen
     made_utc: Mapped[datetime] = mapped_column(DateTime)
     as_of: Mapped[date] = mapped_column(Date)
     hardship_reason: Mapped[str | None] = mapped_column(String(32))
     hardship_text: Mapped[str | None] = mapped_column(EncryptedText())
     hardship_since: Mapped[date | None] = mapped_column(Date)
     hardship_until: Mapped[date | None] = mapped_column(Date)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)

@@ -10,10 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xieshang.store.crypto import EncryptedText  # notes are encrypted at rest
+from xieshang.store.crypto import (  # notes, names, the saved plan: encrypted at rest
+    EncryptedJSON,
+    EncryptedText,
+)
 from xieshang.store.models import Base
 
 
@@ -48,7 +51,7 @@ class FinanceItemRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(100))  # expense: the category
+    name: Mapped[str] = mapped_column(EncryptedText(100))  # expense: the category
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     frequency: Mapped[str | None] = mapped_column(String(16))
     stability: Mapped[str | None] = mapped_column(String(16))
@@ -92,7 +95,7 @@ class SavedPlanRow(Base):
     objective: Mapped[str] = mapped_column(String(16))
     months: Mapped[int] = mapped_column(Integer)
     monthly_capacity_fen: Mapped[int] = mapped_column(BigInteger)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # the plan's JSON as shown by `plan --json`
+    document: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)  # the plan's JSON as shown by `plan --json`
 
 
 class SavedProposalRow(Base):
@@ -116,4 +119,4 @@ class SavedProposalRow(Base):
     settlement_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     total_to_pay_fen: Mapped[int] = mapped_column(BigInteger)
     owed_now_fen: Mapped[int] = mapped_column(BigInteger)
-    notes: Mapped[list[Any]] = mapped_column(JSON)
+    notes: Mapped[list[Any]] = mapped_column(EncryptedJSON)

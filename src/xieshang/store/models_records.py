@@ -40,7 +40,7 @@ class ContactEntryRow(Base):
     direction: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     counterparty_kind: Mapped[str] = mapped_column(String(16))
-    counterparty: Mapped[str] = mapped_column(String(200))
+    counterparty: Mapped[str] = mapped_column(EncryptedText(200))
     counterparty_phone: Mapped[str | None] = mapped_column(EncryptedText(50))
     contacted: Mapped[str] = mapped_column(String(16))
     contacted_name: Mapped[str | None] = mapped_column(EncryptedText(200))
@@ -72,7 +72,7 @@ class ContactAttachmentRow(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(EncryptedText(255))
 
     entry: Mapped[ContactEntryRow] = relationship(back_populates="attachments")
 

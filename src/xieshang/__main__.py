@@ -2,4 +2,5 @@
 
 from xieshang.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when a worker process of ``serve --workers`` imports it
+    main()

@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xieshang.errors import UserError
 from xieshang.i18n import t
+
+if TYPE_CHECKING:
+    from xieshang.services.access import Server
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 DEFAULT_PORT = 8000
@@ -99,13 +103,17 @@ def serve_command(
     data_dir: Annotated[str | None, typer.Option(
         "--data-dir", help="服务器数据目录 data dir of server mode (or XIESHANG_DATA_DIR).",
         envvar="XIESHANG_DATA_DIR")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", help="工作进程数 worker processes of server mode (docs/server.md).", min=1, max=64)] = 1,
 ) -> None:
     """网页版 Serve the web app (phone or desktop browser) on this computer."""
     import uvicorn
 
     if server_mode or os.environ.get("XIESHANG_MODE", "").strip().lower() == "server":
-        _serve_server(host, port, data_dir)
+        _serve_server(host, port, data_dir, workers)
         return
+    if workers > 1:
+        raise UserError("web.serve.workers_server_only")
     from rich.markup import escape
 
     from xieshang.cli.case import store
@@ -145,27 +153,62 @@ def serve_command(
         sock.close()
 
 
-def _serve_server(host: str, port: int | None, data_dir: str | None) -> None:
-    """Server mode: accounts store and case stores under the data dir (see docs/server.md)."""
-    from pathlib import Path
+def _open_asking_once(folder: Path | None) -> tuple[Server, str | None]:
+    """The server's stores, and the passphrase typed to open its accounts store (``None``: none was
+    asked, e.g. ``XIESHANG_KEY`` is set or nothing is encrypted). From then on nothing prompts: the
+    case stores opened by requests use the same passphrase, handed over in memory."""
+    from xieshang.services.access import open_server
+    from xieshang.store import crypto
+    from xieshang.web.workers import _never
 
+    typed: list[str] = []
+    prompt = crypto.terminal_prompt()
+    if prompt is not None:
+        def capture(message: str) -> str:
+            typed.append(prompt(message))
+            return typed[-1]
+
+        crypto.passphrase_prompt = capture
+    try:
+        server = open_server(folder)
+    finally:
+        crypto.passphrase_prompt = _never
+    passphrase = typed[-1] if typed else None
+    crypto.give_passphrase(passphrase)
+    return server, passphrase
+
+
+def _serve_server(host: str, port: int | None, data_dir: str | None, workers: int = 1) -> None:
+    """Server mode: accounts store and case stores under the data dir (see docs/server.md)."""
     import uvicorn
 
     from xieshang.cli.output import warn
-    from xieshang.services.access import open_server
     from xieshang.services.accounts import list_accounts
     from xieshang.web.app import create_app
 
-    server = open_server(Path(data_dir).expanduser().absolute() if data_dir else None)
+    folder = Path(data_dir).expanduser().absolute() if data_dir else None
+    server, passphrase = _open_asking_once(folder)
     try:
         if not any(a.role == "admin" for a in list_accounts(server.accounts)):
             warn(t("accounts.cli.no_admin"))
-        app = create_app(server=server)
         sock, _ = listen(host, port)
-        typer.echo(t("accounts.cli.server_url", url=url_for(host, int(sock.getsockname()[1])), path=server.data_dir))
+        bound = int(sock.getsockname()[1])
+        typer.echo(t("accounts.cli.server_url", url=url_for(host, bound), path=server.data_dir))
+        if workers > 1:
+            from xieshang.web.workers import WorkerApp, run_workers
+
+            typer.echo(t("web.serve.workers", workers=workers))
+            sys.stdout.flush()
+            server.close()  # each worker opens the stores itself
+            try:
+                run_workers(WorkerApp(None if folder is None else str(folder), passphrase), sock,
+                            workers=workers, host=host.strip("[]"), port=bound)
+            finally:
+                sock.close()
+            return
+        app = create_app(server=server)
         sys.stdout.flush()
-        config = uvicorn.Config(app, host=host.strip("[]"), port=int(sock.getsockname()[1]), log_level="warning",
-                                proxy_headers=True)
+        config = uvicorn.Config(app, host=host.strip("[]"), port=bound, log_level="warning", proxy_headers=True)
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:

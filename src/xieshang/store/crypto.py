@@ -443,7 +443,7 @@ def key_configured() -> bool:
 
 
 #: Tables whose rows mean a store holds data (a plaintext one is then refused, not encrypted).
-DATA_TABLES = {"case": ("person", "contact_entry"), "accounts": ("account",)}
+DATA_TABLES = {"case": ("person", "contact_entry")}
 
 
 def _has_case_data(conn: Connection, kind: str = "case") -> bool:
@@ -483,8 +483,8 @@ def unlock(store: Store) -> None:
         elif not key_configured() or _plaintext_ok:
             attach_keyring(store.engine, None)
             return
-        else:
-            has_data = _has_case_data(conn, kind)
+        else:  # the accounts store is encrypted on open once a key is set (nobody's case is in it)
+            has_data = kind == "case" and _has_case_data(conn, kind)
     if master is not None:
         _attach(store, ring, master, key)
         if master.cover < COVER:  # encrypted by an older version: seal what it left readable

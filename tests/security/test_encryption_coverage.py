@@ -343,3 +343,81 @@ def test_the_accounts_store_keeps_display_names_and_the_audit_log_encrypted(stor
 def _wal(path: Path) -> bytes:
     wal = Path(f"{path}-wal")
     return wal.read_bytes() if wal.exists() else b""
+
+
+def test_a_store_open_elsewhere_follows_a_rotation(store_location: str, key: str) -> None:
+    """Two openings of one store (as two workers hold it): after ``keys rotate`` through one, the
+    other reads the re-encrypted values (its keyring reloads), and its first write under the retired
+    key is refused with nothing written, the next one goes through under the new key."""
+    from xieshang.services.case import add_payment, get_person, list_loans
+    from xieshang.services.demo import load_demo
+
+    first = open_store(store_location)
+    second = open_store(store_location)
+    try:
+        load_demo(first, today=TODAY)
+        assert get_person(second).name == get_person(first).name
+        old = crypto.keyring_of(second.engine)
+        assert old is not None
+        retired = old.active
+        keys_service.rotate(first)
+        assert get_person(second).name == get_person(first).name  # new key id: reloaded
+        loan = list_loans(first)[0]
+        count = len(loan.payments)
+        old.active = retired  # as if nothing had been read since the rotation
+        old.keys.setdefault(retired, b"\0" * 32)
+        with pytest.raises(crypto.CryptoError) as refused:
+            add_payment(second, loan.id, Decimal("1.00"), on=date(2026, 10, 3), note="不该写入", today=TODAY)
+        assert refused.value.key == "crypto.error.key_changed"
+        assert len(list_loans(first)[0].payments) == count
+        add_payment(second, loan.id, Decimal("2.00"), on=date(2026, 10, 3), note="第二次写入", today=TODAY)
+        after = list_loans(first)[0].payments
+        assert len(after) == count + 1 and after[-1].note == "第二次写入"  # readable by the other opening
+    finally:
+        second.close()
+        first.close()
+
+
+def test_keys_enable_for_a_whole_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server whose cases hold data from before a key was set: ``keys enable --server`` encrypts
+    the accounts store and every case; ``keys status --server`` says so for each."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.child_env import child_env
+
+    env = child_env(("XIESHANG_", "DATABASE_URL"))
+    env.update({"XIESHANG_DATA_DIR": str(tmp_path / "data"), "XIESHANG_LANG": "en"})
+
+    def run(*args: str, extra: dict[str, str] | None = None, stdin: str = "") -> str:
+        proc = subprocess.run([sys.executable, "-m", "xieshang", *args], env={**env, **(extra or {})}, input=stdin,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+        return proc.stdout
+
+    for user in ("ann", "ben"):
+        run("admin", "create-user", "--username", user, "--role", "borrower", "--name", f"{user}-显示名MARK",
+            "--password-stdin", stdin="correct horse battery\n")
+    from xieshang.services.access import open_server
+    from xieshang.services.demo import load_demo
+    from xieshang.store.accounts_models import CaseFile
+
+    monkeypatch.delenv("XIESHANG_KEY", raising=False)
+    monkeypatch.delenv("XIESHANG_PASSPHRASE", raising=False)
+    server = open_server(tmp_path / "data", database_url="")
+    try:
+        with server.accounts.transaction() as s:
+            ids = list(s.scalars(select(CaseFile.id)))
+        for case_id in ids:
+            load_demo(server.case_store(case_id), today=TODAY)
+    finally:
+        server.close()
+    secret = generate_key()
+    out = json.loads(run("keys", "enable", "--server", "--key", "--json", extra={"XIESHANG_KEY": secret}))
+    assert out[0]["store"] == "accounts" and {r["store"] for r in out[1:]} == {f"case {i}" for i in ids}
+    assert all(r["result"]["values"] > 0 for r in out)  # display names, then each case's values
+    status = json.loads(run("keys", "status", "--server", "--json", extra={"XIESHANG_KEY": secret}))
+    assert len(status) == 3 and all(r["result"]["encrypted"] and r["result"]["plaintext_values"] == 0 for r in status)
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*.sqlite*"))
+    assert b"MARK" not in raw and "显示名".encode() not in raw

@@ -2,8 +2,9 @@
 and on PostgreSQL schemas, with encryption at rest on.
 
 To know which worker answers, the other one is paused (SIGSTOP) for a moment, so only one process
-can accept connections: a fresh connection per request. Pauses are kept short (uvicorn replaces a
-worker that misses its health check for 5 s), so slow steps such as loading the demo run with both. Each worker answers alone; a session
+can accept connections: a fresh connection per request. The supervisor would replace a worker that
+misses its health check (5 s by default): the tests raise it (``XIESHANG_WORKER_TIMEOUT``), and still
+run slow steps such as loading the demo with both workers. Each worker answers alone; a session
 signed in on one works on the other; a write on one is read by the other; after ``keys rotate
 --server`` run beside the live server, both read the re-encrypted data and write again. A
 passphrase typed on the terminal (a pty) reaches both workers, and appears in no process's
@@ -87,8 +88,7 @@ def _children(pid: int) -> list[int]:
 
 @contextmanager
 def only(worker: int, others: list[int]) -> Iterator[None]:
-    """Only ``worker`` accepts connections while the block runs (the others are paused; kept short:
-    the supervisor replaces a worker that does not answer its health check for 5 s)."""
+    """Only ``worker`` accepts connections while the block runs (the others are paused)."""
     paused = [p for p in others if p != worker]
     for p in paused:
         os.kill(p, signal.SIGSTOP)
@@ -138,7 +138,8 @@ def serving(env: dict[str, str], tmp_path: Path, *, stdin: Any = subprocess.DEVN
 
 def _env(store_location: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = child_env(("XIESHANG_", "DATABASE_URL"))
-    env.update({"XIESHANG_DATA_DIR": str(tmp_path / "data"), "XIESHANG_LANG": "en", **extra})
+    env.update({"XIESHANG_DATA_DIR": str(tmp_path / "data"), "XIESHANG_LANG": "en",
+                "XIESHANG_WORKER_TIMEOUT": "120", **extra})  # a paused worker is not replaced meanwhile
     if "://" in store_location:
         env["XIESHANG_DB"] = store_location  # cases as schemas of this database, accounts in schema "accounts"
     return env

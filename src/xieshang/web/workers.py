@@ -49,11 +49,25 @@ class WorkerApp:
         return create_app(server=server)
 
 
+HEALTHCHECK_ENV = "XIESHANG_WORKER_TIMEOUT"
+#: Seconds a worker may take to answer the supervisor's health check before it is replaced.
+HEALTHCHECK_S = 5
+
+
+def healthcheck_timeout() -> int:
+    """``XIESHANG_WORKER_TIMEOUT`` (seconds, 1–600) or :data:`HEALTHCHECK_S`: raise it on a machine
+    so loaded that a busy worker cannot answer in time (it would be replaced mid-request)."""
+    import os
+
+    raw = os.environ.get(HEALTHCHECK_ENV, "").strip()
+    return min(600, max(1, int(raw))) if raw.isdigit() else HEALTHCHECK_S
+
+
 def run_workers(app: WorkerApp, sock: object, *, workers: int, host: str, port: int) -> None:
     """Serve ``app`` in ``workers`` processes on the bound ``sock`` until a signal stops them."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, log_level="warning",
-                            proxy_headers=True)
+                            proxy_headers=True, timeout_worker_healthcheck=healthcheck_timeout())
     Multiprocess(config, sockets=[sock]).run()  # type: ignore[list-item]
